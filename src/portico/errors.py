@@ -12,6 +12,7 @@
     │   └── ModelNotFound             404 code=model_not_found
     ├── RateLimited                   429 rate_limit_error (+ Retry-After)
     │   └── BudgetExceeded            429 code=budget_exceeded
+    ├── CacheMiss                     504 code=cache_miss (x-portico-cache: only-if-cached)
     └── UpstreamError                 502 upstream_error (retryable unless said otherwise)
         ├── UpstreamUnavailable       503 (connection refused / reset, circuit open)
         ├── UpstreamTimeout           504
@@ -119,6 +120,14 @@ class RateLimited(PorticoError):
 class BudgetExceeded(RateLimited):
     default_code = "budget_exceeded"
     retryable_default = False
+
+
+class CacheMiss(PorticoError):
+    """``x-portico-cache: only-if-cached`` and no cached answer (HTTP's only-if-cached gives 504)."""
+
+    status = 504
+    type = "cache_miss_error"
+    default_code = "cache_miss"
 
 
 class UpstreamError(PorticoError):

@@ -1,0 +1,161 @@
+"""Train the shipped guard classifiers (injection, content) on the train splits only.
+
+    .venv/bin/python scripts/train_guards.py [--data ../shared/data]
+
+Injection: logistic regression on MiniLM embeddings + hashed char n-gram TF-IDF, trained
+on injection_slabs/train.csv + injection_neuralchemy/train.jsonl; the threshold is the
+lowest score giving <= 1% false positives on injection_slabs/validation.csv.
+Content: one-vs-rest heads for hate, harassment, self-harm, sexual, violence, trained on
+openai_moderation_1680.jsonl (all of it: the set is small; quality is reported by 5-fold
+cross-validation in bench/guards_quality.py); thresholds maximise F1 on out-of-fold scores.
+Embeddings are cached under /tmp/portico-cache/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from portico.embeddings import MiniLMEmbedder  # noqa: E402
+from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, char_vectorizer  # noqa: E402
+
+CACHE = Path("/tmp/portico-cache")
+INJ_FEATURES, INJ_NGRAM = 1 << 17, (2, 5)
+CONTENT_FEATURES, CONTENT_NGRAM = 1 << 16, (2, 4)
+CONTENT_LABELS = {"hate": ("H", "H2"), "harassment": ("HR",), "self_harm": ("SH",), "sexual": ("S", "S3"),
+                  "violence": ("V", "V2")}
+
+
+def embed_cached(embedder: MiniLMEmbedder, texts: list[str]) -> np.ndarray:
+    key = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]
+    path = CACHE / f"minilm_{key}.npy"
+    if path.exists():
+        return np.load(path)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    vecs = embedder.embed(texts)
+    np.save(path, vecs)
+    return vecs
+
+
+def read_slabs(path: Path) -> tuple[list[str], np.ndarray]:
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    return [r["text"] for r in rows], np.array([int(r["label"]) for r in rows])
+
+
+def read_neuralchemy(path: Path) -> tuple[list[str], np.ndarray]:
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    return [r["text"] for r in rows], np.array([int(r["label"]) for r in rows])
+
+
+def read_moderation(path: Path) -> tuple[list[str], np.ndarray]:
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    y = np.array([[int(any(r.get(k) == 1 for k in keys)) for keys in CONTENT_LABELS.values()] for r in rows])
+    return [r["prompt"] for r in rows], y
+
+
+def fit_features(texts: list[str], n_features: int, ngram: tuple[int, int]) -> tuple[TfidfTransformer, sparse.csr_matrix]:
+    counts = char_vectorizer(n_features, ngram).transform(texts)
+    transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
+    return transformer, transformer.transform(counts)
+
+
+def design(chars: sparse.csr_matrix, emb: np.ndarray) -> sparse.csr_matrix:
+    return sparse.hstack([chars, sparse.csr_matrix(emb)]).tocsr()
+
+
+def save(path: Path, labels: list[str], models: list[LogisticRegression], idf: np.ndarray,
+         thresholds: list[float], meta: dict[str, object]) -> None:
+    n = idf.shape[0]
+    w = np.vstack([m.coef_[0] for m in models])
+    np.savez_compressed(
+        path,
+        labels=np.array(labels),
+        w_char=w[:, :n].astype(np.float16),
+        w_emb=w[:, n:].astype(np.float32),
+        bias=np.array([m.intercept_[0] for m in models], dtype=np.float32),
+        idf=idf.astype(np.float32),
+        thresholds=np.array(thresholds, dtype=np.float32),
+        meta=np.array(json.dumps(meta)),
+    )
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
+def threshold_at_fpr(scores: np.ndarray, y: np.ndarray, max_fpr: float) -> float:
+    negatives = np.sort(scores[y == 0])[::-1]
+    allowed = int(np.floor(max_fpr * len(negatives)))
+    return float(negatives[allowed] + 1e-6) if allowed < len(negatives) else 0.5
+
+
+def train_injection(data: Path, embedder: MiniLMEmbedder) -> None:
+    t1, y1 = read_slabs(data / "safety/injection_slabs/train.csv")
+    t2, y2 = read_neuralchemy(data / "safety/injection_neuralchemy/train.jsonl")
+    texts, y = t1 + t2, np.concatenate([y1, y2])
+    transformer, chars = fit_features(texts, INJ_FEATURES, INJ_NGRAM)
+    x = design(chars, embed_cached(embedder, texts))
+    model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x, y)
+    vt, vy = read_slabs(data / "safety/injection_slabs/validation.csv")
+    vx = design(transformer.transform(char_vectorizer(INJ_FEATURES, INJ_NGRAM).transform(vt)), embed_cached(embedder, vt))
+    vs = model.predict_proba(vx)[:, 1]
+    # 0.5% on validation leaves headroom for the <= 1% target on the unseen test split.
+    thr = threshold_at_fpr(vs, vy, 0.005)
+    print(f"injection: validation recall {np.mean(vs[vy == 1] >= thr):.3f} at fpr {np.mean(vs[vy == 0] >= thr):.4f}, thr {thr:.3f}")
+    meta = {"version": "injection_v1", "ngram": list(INJ_NGRAM), "n_features": INJ_FEATURES,
+            "trained_on": ["injection_slabs/train.csv", "injection_neuralchemy/train.jsonl"],
+            "threshold_from": "injection_slabs/validation.csv at 0.5% FPR"}
+    save(INJECTION_MODEL, ["injection"], [model], transformer.idf_, [thr], meta)
+
+
+def train_content(data: Path, embedder: MiniLMEmbedder) -> None:
+    texts, y = read_moderation(data / "safety/openai_moderation_1680.jsonl")
+    emb = embed_cached(embedder, texts)
+    transformer, chars = fit_features(texts, CONTENT_FEATURES, CONTENT_NGRAM)
+    x = design(chars, emb)
+    models, thresholds = [], []
+    for j, name in enumerate(CONTENT_LABELS):
+        oof = np.zeros(len(texts))
+        for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y[:, j]):
+            m = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x[tr], y[tr, j])
+            oof[te] = m.predict_proba(x[te])[:, 1]
+        grid = np.linspace(0.2, 0.95, 31)
+        f1 = [_f1(oof >= t, y[:, j]) for t in grid]
+        thr = float(grid[int(np.argmax(f1))])
+        print(f"content {name}: positives {int(y[:, j].sum())}, oof F1 {max(f1):.3f} at {thr:.2f}")
+        models.append(LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x, y[:, j]))
+        thresholds.append(thr)
+    meta = {"version": "content_v1", "ngram": list(CONTENT_NGRAM), "n_features": CONTENT_FEATURES,
+            "trained_on": ["openai_moderation_1680.jsonl"], "threshold_from": "5-fold out-of-fold F1"}
+    save(CONTENT_MODEL, list(CONTENT_LABELS), models, transformer.idf_, thresholds, meta)
+
+
+def _f1(pred: np.ndarray, y: np.ndarray) -> float:
+    tp = float(np.sum(pred & (y == 1)))
+    return 2 * tp / max(float(pred.sum() + y.sum()), 1.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
+    parser.add_argument("--only", choices=["injection", "content"])
+    args = parser.parse_args()
+    embedder = MiniLMEmbedder()
+    if args.only != "content":
+        train_injection(args.data, embedder)
+    if args.only != "injection":
+        train_content(args.data, embedder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Typed configuration of the response cache (the ``cache:`` section of portico.yaml)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Tier = Literal["off", "exact", "semantic"]
+Partition = Literal["key", "team", "global"]
+VetoName = Literal["number", "negation", "entity"]
+
+# Calibrated by bench/train_cache_verifier.py on the calibration part of the QQP dev pairs:
+# the verifier probability at which held-out wrong hits stay near 1% of served hits.
+DEFAULT_VERIFIER_THRESHOLD = 0.9
+
+
+class CacheRule(BaseModel):
+    """Per model or per key overrides; unset fields fall back to the section's values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None
+    tier: Tier | None = None
+    verifier_threshold: float | None = Field(default=None, ge=0, le=1)
+    ttl_seconds: float | None = Field(default=None, gt=0)
+    cache_sampled: bool | None = None
+
+
+class SemanticSettings(BaseModel):
+    """The second tier: similar (not identical) current user turns in the same scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Candidates below this cosine are never considered (cheap pre-filter before the verifier).
+    min_similarity: float = Field(default=0.8, ge=0, le=1)
+    # Without the verifier a candidate is served from this cosine on.
+    threshold: float = Field(default=0.95, ge=0, le=1)
+    verifier: bool = True
+    verifier_threshold: float = Field(default=DEFAULT_VERIFIER_THRESHOLD, ge=0, le=1)
+    vetoes: list[VetoName] = Field(default_factory=lambda: ["number", "negation", "entity"])
+    top_k: int = Field(default=4, ge=1, le=64)
+    # Scopes at or above this size switch from exact numpy search to a usearch HNSW index.
+    ann_min_entries: int = Field(default=20_000, ge=1)
+    max_entries: int = Field(default=100_000, ge=1)
+
+
+class CacheSettings(BaseModel):
+    """Exact and semantic response caching; see docs/cache.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    tier: Tier = "semantic"  # "semantic" means exact first, then semantic
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "portico:cache:"
+    partition: Partition = "key"
+    ttl_seconds: float = Field(default=3600.0, gt=0)
+    max_entries: int = Field(default=10_000, ge=1)
+    # Sampled answers (temperature > 0 or unset) differ per call; caching them is an opt-in.
+    cache_sampled: bool = False
+    cache_multiple_choices: bool = False
+    single_flight: bool = True
+    single_flight_timeout_seconds: float = Field(default=120.0, gt=0)
+    semantic: SemanticSettings = Field(default_factory=SemanticSettings)
+    models: dict[str, CacheRule] = Field(default_factory=dict)
+    keys: dict[str, CacheRule] = Field(default_factory=dict)

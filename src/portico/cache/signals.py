@@ -1,0 +1,143 @@
+"""Surface signals of a question that embeddings blur: numbers, negations, opposites, names.
+
+Sentence embeddings score "turn on dark mode" and "turn off dark mode", or "1+1" and
+"21+1", as near-identical; these extractors give the vetoes and the verifier what the
+vector lost.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*")
+_MATH_OP = re.compile(r"(?<=\d)\s*([-+*/^×÷%<>=x])\s*(?=[\d(])")
+_SENTENCE_END = re.compile(r"[.?!:;]\s*$")
+
+NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17",
+    "eighteen": "18", "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40",
+    "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+    "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5", "half": "0.5",
+    "twice": "2", "double": "2", "triple": "3", "dozen": "12",
+}  # fmt: skip
+
+NEGATIONS = frozenset(
+    "not no never without none nobody nothing nowhere neither nor cannot cant dont doesnt didnt "
+    "isnt arent wasnt werent wont wouldnt shouldnt couldnt hasnt havent hadnt mustnt neednt "
+    "shant aint unable".split()
+)
+
+# Opposite pairs: a hit is vetoed when one side says one and the other the opposite.
+OPPOSITES: tuple[tuple[str, str], ...] = tuple(
+    tuple(p.split("/"))  # type: ignore[misc]
+    for p in (
+        "on/off enable/disable enabled/disabled increase/decrease increasing/decreasing "
+        "before/after up/down min/max minimum/maximum more/less most/least best/worst "
+        "buy/sell buying/selling add/remove open/close start/stop true/false yes/no with/without "
+        "above/below import/export upload/download encrypt/decrypt encode/decode in/out "
+        "positive/negative pros/cons advantages/disadvantages benefits/drawbacks love/hate "
+        "good/bad better/worse high/low higher/lower cheap/expensive cheapest/expensive "
+        "fast/slow faster/slower big/small bigger/smaller largest/smallest hot/cold "
+        "win/lose gain/lose lock/unlock install/uninstall show/hide allow/block legal/illegal "
+        "male/female men/women man/woman boy/girl boys/girls husband/wife before/after "
+        "first/last early/late past/future old/new oldest/newest young/old start/end "
+        "north/south east/west left/right push/pull send/receive light/dark"
+    ).split()
+)
+
+STOPWORDS = frozenset(
+    "a an the is are was were be been being am do does did doing have has had having i me my "
+    "we our you your he him his she her it its they them their what which who whom whose "
+    "this that these those to of in on at by for from with about as into through during "
+    "and or but if then so than too very can could should would will shall may might must "
+    "how why when where there here some any all each every such only own same just also "
+    "get got one ones way ways way thing things really much many s t quora".split()
+)
+
+PRONOUNS = frozenset("he him his she her hers it its they them their theirs this that these those".split())
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; apostrophes dropped so "don't" becomes "dont"."""
+    return [w.lower().replace("'", "").replace("’", "") for w in _WORD.findall(text)]
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Everything the vetoes and the verifier read from one text (computed lazily, once)."""
+
+    text: str
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        return words(self.text)
+
+    @cached_property
+    def token_set(self) -> frozenset[str]:
+        return frozenset(self.tokens)
+
+    @cached_property
+    def content(self) -> frozenset[str]:
+        return frozenset(t for t in self.tokens if t not in STOPWORDS)
+
+    @cached_property
+    def numbers(self) -> tuple[str, ...]:
+        found = [_canonical_number(m) for m in _NUMBER.findall(self.text)]
+        found += [NUMBER_WORDS[t] for t in self.tokens if t in NUMBER_WORDS]
+        return tuple(sorted(found))
+
+    @cached_property
+    def operators(self) -> tuple[str, ...]:
+        return tuple(sorted(_MATH_OP.findall(self.text)))
+
+    @cached_property
+    def negated(self) -> bool:
+        return any(_is_neg(t) for t in self.tokens)
+
+    @cached_property
+    def entities(self) -> frozenset[str]:
+        return frozenset(_entities(self.text))
+
+    @cached_property
+    def trigrams(self) -> frozenset[str]:
+        s = " ".join(self.tokens)
+        return frozenset(s[i : i + 3] for i in range(max(1, len(s) - 2)))
+
+
+def _is_neg(token: str) -> bool:
+    return token in NEGATIONS or (token.endswith("nt") and token[:-2] in _NT_STEMS)
+
+
+_NT_STEMS = frozenset("do does did is are was were wo would should could has have had must need ca".split())
+
+
+def _canonical_number(raw: str) -> str:
+    s = raw.lstrip("+").replace(",", "")
+    try:
+        value = float(s)
+    except ValueError:
+        return s
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _entities(text: str) -> list[str]:
+    """Capitalised words not at a sentence start, acronyms and mixed-case names (iPhone)."""
+    out: list[str] = []
+    prev_end = True
+    for match in re.finditer(r"\S+", text):
+        raw = match.group()
+        word = raw.strip("\"'“”‘’()[]{},.?!:;")
+        if word and word != "I" and word.isalpha():
+            caps = word[0].isupper() and not prev_end
+            acronym = len(word) > 1 and word.isupper()
+            mixed = any(c.isupper() for c in word[1:]) and not word.isupper()
+            if caps or acronym or mixed:
+                out.append(word.lower())
+        prev_end = bool(_SENTENCE_END.search(raw))
+    return out

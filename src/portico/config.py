@@ -1,0 +1,197 @@
+"""Typed settings, read once at start-up from ``portico.yaml`` (or ``PORTICO_CONFIG``) and passed down.
+
+Any string value ``env:NAME`` is replaced by the environment variable ``NAME`` (absent ->
+null, which e.g. leaves the master key unset: open dev mode). This module is the only
+place that reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+
+from portico.errors import ConfigError
+
+ProviderKind = Literal["local", "openai", "anthropic", "echo"]
+CONFIG_ENV = "PORTICO_CONFIG"
+DEFAULT_CONFIG_FILE = "portico.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Price(_Section):
+    """USD per million tokens."""
+
+    input_per_mtok: float = Field(default=0.0, ge=0)
+    output_per_mtok: float = Field(default=0.0, ge=0)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+
+
+class TimeoutSettings(_Section):
+    """Seconds. ``first_token`` bounds the wait for the first byte/token, ``inter_token`` a stalled stream."""
+
+    connect: float = Field(default=5.0, gt=0)
+    first_token: float = Field(default=60.0, gt=0)
+    inter_token: float = Field(default=30.0, gt=0)
+    total: float = Field(default=600.0, gt=0)
+
+
+class ModelSettings(_Section):
+    """One deployment of a model name. The same ``name`` may appear several times."""
+
+    name: str = Field(min_length=1)
+    provider: ProviderKind
+    model: str | None = Field(default=None, description="upstream model id; defaults to name")
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    price: Price = Field(default_factory=Price)
+    context_window: int | None = Field(default=None, ge=1)
+    weight: float = Field(default=1.0, gt=0)
+    priority: int = 0
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    timeout: TimeoutSettings = Field(default_factory=TimeoutSettings)
+    max_connections: int = Field(default=256, ge=1)
+    # local (llama.cpp) only
+    model_path: str | None = None
+    n_ctx: int = Field(default=2048, ge=128)
+    threads: int | None = Field(default=None, ge=1)
+    max_queue: int = Field(default=64, ge=1)
+
+    @property
+    def upstream_model(self) -> str:
+        return self.model or self.name
+
+    @model_validator(mode="after")
+    def _needs_url(self) -> ModelSettings:
+        if self.provider in ("openai",) and not self.base_url:
+            raise ValueError(f"model '{self.name}': provider '{self.provider}' needs base_url")
+        return self
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = False
+
+
+class AuthSettings(_Section):
+    master_key: SecretStr | None = None
+
+
+class EmbeddingSettings(_Section):
+    enabled: bool = True
+    model_name: str = "local-embed"
+    threads: int = Field(default=1, ge=1)
+    max_inputs: int = Field(default=2048, ge=1)
+
+
+class MetricsSettings(_Section):
+    require_key: bool = False
+
+
+class Settings(_Section):
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    models: list[ModelSettings] = Field(default_factory=lambda: [ModelSettings(name="local", provider="local")])
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    _source: str = PrivateAttr(default="built-in default")
+    _unset_env: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        """Where these settings came from (a file path or 'built-in default')."""
+        return self._source
+
+    @property
+    def unset_env(self) -> list[str]:
+        """Fields whose ``env:NAME`` variable was not set (they are null)."""
+        return list(self._unset_env)
+
+    def model_names(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for m in self.models:
+            seen.setdefault(m.name, None)
+        return list(seen)
+
+    def deployments(self, name: str) -> list[ModelSettings]:
+        return [m for m in self.models if m.name == name]
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for log scrubbing and tests."""
+        out = [m.api_key.get_secret_value() for m in self.models if m.api_key]
+        if self.auth.master_key:
+            out.append(self.auth.master_key.get_secret_value())
+        return [s for s in out if s]
+
+
+def _resolve_env(value: Any, env: Mapping[str, str], missing: list[str], path: str) -> Any:
+    if isinstance(value, str) and value.startswith("env:"):
+        name = value[4:].strip()
+        if name not in env:
+            missing.append(f"{path} (env {name})")
+            return None
+        return env[name]
+    if isinstance(value, dict):
+        return {k: _resolve_env(v, env, missing, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env(v, env, missing, f"{path}.{i}") for i, v in enumerate(value)]
+    return value
+
+
+def _format_validation(exc: ValidationError, source: str) -> str:
+    lines = [f"Invalid configuration in {source}:"]
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def settings_from_dict(
+    raw: Mapping[str, Any] | None, *, env: Mapping[str, str] | None = None, source: str = "<dict>"
+) -> Settings:
+    """Validate a config mapping; ``env:NAME`` values are read from ``env`` (default: os.environ)."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"Invalid configuration in {source}: the top level must be a mapping")
+    missing: list[str] = []
+    resolved = _resolve_env(dict(raw), os.environ if env is None else env, missing, "")
+    try:
+        settings = Settings.model_validate(resolved)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, source)) from None
+    settings._source = source
+    settings._unset_env = missing
+    return settings
+
+
+def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``path``, else ``$PORTICO_CONFIG``, else ``./portico.yaml``, else built-in defaults."""
+    environ = os.environ if env is None else env
+    candidate = path or environ.get(CONFIG_ENV)
+    if candidate is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        candidate = DEFAULT_CONFIG_FILE
+    if candidate is None:
+        return settings_from_dict({}, env=environ, source="built-in default")
+    file = Path(candidate)
+    if not file.is_file():
+        raise ConfigError(f"Config file {file} does not exist (from {'--config' if path else CONFIG_ENV}).")
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Config file {file} is not valid YAML: {exc}") from None
+    return settings_from_dict(raw, env=environ, source=str(file))

@@ -1,0 +1,101 @@
+"""The Gateway: everything one process needs to answer requests, assembled once from Settings.
+
+The HTTP layer (``portico.server``) only parses and renders; the Gateway owns the
+deployments, the stage chain, the embedder and the metrics, and their start/stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from portico.config import Settings
+from portico.embeddings import MiniLMEmbedder
+from portico.observability import Metrics
+from portico.pipeline import Pipeline, Reply, RequestContext, Stage
+from portico.providers import ReadinessProbe
+from portico.resilience import ModelCaller, build_deployments
+
+log = logging.getLogger("portico")
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class Gateway:
+    def __init__(self, settings: Settings, *, stages: Sequence[Stage] = (), metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.deployments = build_deployments(settings)
+        self.caller = ModelCaller(self.deployments)
+        self.stages: list[Stage] = list(stages)
+        self.virtual_models: set[str] = set()  # names answered by stages (routes), not deployments
+        self.on_start: list[Hook] = []
+        self.on_stop: list[Hook] = []
+        self.extra_routers: list[Any] = []  # FastAPI routers mounted beside the hot path (admin, ...)
+        self._pipeline: Pipeline | None = None
+        self._embedder: MiniLMEmbedder | None = None
+        self._embedder_lock = asyncio.Lock()
+        self.started = False
+
+    # ---- assembly -------------------------------------------------------------------------
+    @property
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            self._pipeline = Pipeline(self.stages, self.caller)
+        return self._pipeline
+
+    def knows_model(self, name: str) -> bool:
+        return name in self.deployments or name in self.virtual_models
+
+    def model_ids(self) -> list[str]:
+        names = [*self.deployments, *sorted(self.virtual_models)]
+        if self.settings.embeddings.enabled:
+            names.append(self.settings.embeddings.model_name)
+        return names
+
+    async def handle(self, ctx: RequestContext) -> Reply:
+        return await self.pipeline(ctx)
+
+    # ---- embeddings -----------------------------------------------------------------------
+    async def embedder(self) -> MiniLMEmbedder:
+        if self._embedder is None:
+            async with self._embedder_lock:
+                if self._embedder is None:
+                    threads = self.settings.embeddings.threads
+                    self._embedder = await asyncio.to_thread(lambda: MiniLMEmbedder(threads=threads))
+        return self._embedder
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    def readiness(self) -> dict[str, bool]:
+        state: dict[str, bool] = {}
+        for group in self.deployments.values():
+            for d in group:
+                if isinstance(d.provider, ReadinessProbe):
+                    state[d.id] = d.provider.ready
+        if self.settings.embeddings.enabled:
+            state[self.settings.embeddings.model_name] = self._embedder is not None
+        return state
+
+    async def start(self) -> None:
+        """Load local models and the embedder; run start hooks (storage, limiters, ...)."""
+        for hook in self.on_start:
+            await hook()
+        for group in self.deployments.values():
+            for d in group:
+                if isinstance(d.provider, ReadinessProbe):
+                    await d.provider.start()
+        if self.settings.embeddings.enabled:
+            await self.embedder()
+        self.started = True
+
+    async def stop(self) -> None:
+        for hook in reversed(self.on_stop):
+            try:
+                await hook()
+            except Exception:  # noqa: BLE001 - keep shutting the rest down
+                log.exception("shutdown hook failed")
+        for group in self.deployments.values():
+            for d in group:
+                await d.provider.aclose()

@@ -1,0 +1,77 @@
+"""The price catalog: USD per million tokens per model, from config with dated defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+DEFAULTS = Path(__file__).with_name("data") / "prices.yaml"
+
+
+@dataclass(slots=True, frozen=True)
+class ModelPrice:
+    input_per_mtok: float
+    output_per_mtok: float
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+
+
+FREE = ModelPrice(0.0, 0.0)
+
+
+class _PricedModel(Protocol):
+    """What the catalog needs of a configured model (portico.config.ModelSettings has it)."""
+
+    name: str
+
+    @property
+    def upstream_model(self) -> str: ...
+
+
+def load_price_file(path: str | Path) -> tuple[str, dict[str, ModelPrice]]:
+    raw: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    models: Mapping[str, Any] = raw.get("models", raw) if isinstance(raw, Mapping) else {}
+    out = {
+        str(name): ModelPrice(float(p.get("input_per_mtok", 0.0)), float(p.get("output_per_mtok", 0.0)))
+        for name, p in models.items()
+        if isinstance(p, Mapping)
+    }
+    return str(raw.get("as_of", "")) if isinstance(raw, Mapping) else "", out
+
+
+class PriceCatalog:
+    """Prices by gateway model name; a model with no known price is free (a local model)."""
+
+    def __init__(self, prices: Mapping[str, ModelPrice], *, as_of: str = "") -> None:
+        self._prices = dict(prices)
+        self.as_of = as_of
+
+    @classmethod
+    def build(cls, models: Iterable[_PricedModel], *, extra_file: str | None = None) -> PriceCatalog:
+        """Explicit ``price:`` in config wins; else the defaults by name, then by upstream model id."""
+        as_of, defaults = load_price_file(DEFAULTS)
+        if extra_file:
+            defaults.update(load_price_file(extra_file)[1])
+        prices = dict(defaults)
+        for m in models:
+            explicit = "price" in getattr(m, "model_fields_set", ()) and getattr(m, "price", None) is not None
+            if explicit:
+                p = m.price  # type: ignore[attr-defined]
+                prices[m.name] = ModelPrice(float(p.input_per_mtok), float(p.output_per_mtok))
+            elif m.name not in defaults and m.upstream_model in defaults:
+                prices[m.name] = defaults[m.upstream_model]
+        return cls(prices, as_of=as_of)
+
+    def price(self, model: str) -> ModelPrice:
+        return self._prices.get(model, FREE)
+
+    def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> float:
+        return self.price(model).cost(prompt_tokens, completion_tokens)
+
+    def known(self) -> dict[str, ModelPrice]:
+        return dict(self._prices)

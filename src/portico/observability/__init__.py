@@ -1,0 +1,5 @@
+"""Metrics and request logging."""
+
+from portico.observability.metrics import Metrics
+
+__all__ = ["Metrics"]

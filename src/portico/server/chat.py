@@ -1,0 +1,168 @@
+"""POST /v1/chat/completions: parse, run the pipeline, render JSON or SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import orjson
+
+from portico.errors import ModelNotFound, PorticoError, internal_error
+from portico.gateway import Gateway
+from portico.pipeline import ChunkStream, RequestContext
+from portico.server.asgi import Receive, Scope, Send, encode_headers, header_map, parse_json_object, read_body, send_error
+from portico.server.headers import portico_headers
+from portico.server.validation import validate_body
+from portico.types import ChatChunk, ChatRequest, ChatResponse
+
+log = logging.getLogger("portico.request")
+_SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+
+
+def _request_id(headers: dict[str, str]) -> str:
+    given = headers.get("x-request-id", "")
+    return given if 0 < len(given) <= 128 and given.isprintable() else "req-" + uuid.uuid4().hex
+
+
+async def handle_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
+    started = time.perf_counter()
+    headers = header_map(scope)
+    request_id = _request_id(headers)
+    ctx: RequestContext | None = None
+    try:
+        body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
+        req = validate_body(ChatRequest, parse_json_object(body))
+        if not gateway.knows_model(req.model):
+            raise ModelNotFound(
+                f"The model '{req.model}' does not exist. Available: {', '.join(gateway.model_ids())}.",
+                param="model",
+            )
+        ctx = RequestContext(request_id=request_id, request=req, headers=headers, started=started)
+        reply = await gateway.handle(ctx)
+        if isinstance(reply, ChunkStream):
+            await _send_stream(gateway, ctx, reply, receive, send)
+            return
+        await _send_response(gateway, ctx, reply, send)
+    except PorticoError as exc:
+        await _fail(gateway, ctx, request_id, exc, send)
+    except Exception:  # noqa: BLE001 - the one place a bug becomes a clean 500
+        log.exception("unhandled error in request %s", request_id)
+        await _fail(gateway, ctx, request_id, internal_error(request_id), send)
+
+
+async def _send_response(gateway: Gateway, ctx: RequestContext, reply: ChatResponse, send: Send) -> None:
+    body = orjson.dumps(reply.model_dump(exclude_none=True))
+    headers = portico_headers(ctx)
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *encode_headers(headers)]
+    await send({"type": "http.response.start", "status": 200, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+    observe(gateway, ctx)
+
+
+async def _fail(gateway: Gateway, ctx: RequestContext | None, request_id: str, exc: PorticoError, send: Send) -> None:
+    headers = portico_headers(ctx) if ctx is not None else {"x-request-id": request_id}
+    await send_error(send, exc, headers)
+    if ctx is not None:
+        ctx.status, ctx.error_code = exc.status, exc.code
+        observe(gateway, ctx)
+    else:
+        gateway.metrics.requests.labels("-", str(exc.status)).inc()
+
+
+def _sse(payload: bytes) -> bytes:
+    return b"data: " + payload + b"\n\n"
+
+
+def _chunk_bytes(ctx: RequestContext, chunk: ChatChunk) -> bytes | None:
+    data = chunk.model_dump(exclude_none=True)
+    if chunk.usage is not None and not chunk.choices:
+        if not ctx.request.include_usage:
+            return None
+        data["portico"] = {"cost_usd": round(ctx.cost_usd, 10)}
+    return _sse(orjson.dumps(data))
+
+
+async def _send_stream(gateway: Gateway, ctx: RequestContext, stream: ChunkStream, receive: Receive, send: Send) -> None:
+    """Pull the first chunk before sending headers, so failures before the first byte stay
+    real HTTP errors (and fallbacks can still act); after it, failures become an SSE error event."""
+    chunks: AsyncIterator[ChatChunk] = stream.__aiter__()
+    error: BaseException | None = None
+    try:
+        try:
+            first = await chunks.__anext__()
+        except StopAsyncIteration:
+            first = None
+    except BaseException as exc:
+        await stream.close(ctx, exc)
+        raise
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [*_SSE_HEADERS, *encode_headers(portico_headers(ctx, streaming=True))]})
+
+    async def pump() -> None:
+        if first is not None:
+            data = _chunk_bytes(ctx, first)
+            if data:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            async for chunk in chunks:
+                data = _chunk_bytes(ctx, chunk)
+                if data:
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+
+    pump_task = asyncio.ensure_future(pump())
+    watch_task = asyncio.ensure_future(_wait_disconnect(receive))
+    try:
+        await asyncio.wait({pump_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
+        if not pump_task.done():  # the client went away: stop generating now
+            ctx.client_disconnected = True
+            pump_task.cancel()
+            error = ConnectionAbortedError("client disconnected")
+        else:
+            error = pump_task.exception()
+    finally:
+        watch_task.cancel()
+        if not pump_task.done():
+            pump_task.cancel()
+        await asyncio.gather(pump_task, watch_task, return_exceptions=True)
+    try:
+        if ctx.client_disconnected:
+            ctx.status = 499
+        elif isinstance(error, PorticoError):
+            ctx.status, ctx.error_code = error.status, error.code
+            await send({"type": "http.response.body", "body": _sse(orjson.dumps(error.payload())), "more_body": False})
+        elif error is not None:
+            log.error("stream %s failed", ctx.request_id, exc_info=error)
+            failure = internal_error(ctx.request_id)
+            ctx.status, ctx.error_code = 500, "internal_error"
+            await send({"type": "http.response.body", "body": _sse(orjson.dumps(failure.payload())), "more_body": False})
+        else:
+            await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+    finally:
+        await stream.close(ctx, error)
+        observe(gateway, ctx)
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def observe(gateway: Gateway, ctx: RequestContext) -> None:
+    m = gateway.metrics
+    model = ctx.model
+    m.requests.labels(model, str(ctx.status)).inc()
+    m.request_duration.labels(model).observe(time.perf_counter() - ctx.started)
+    m.overhead.observe(ctx.overhead_seconds())
+    if ctx.upstream_seconds:
+        m.upstream_duration.labels(model).observe(ctx.upstream_seconds)
+    if ctx.first_token_seconds is not None:
+        m.ttft.labels(model).observe(ctx.first_token_seconds)
+    if ctx.usage is not None:
+        m.tokens.labels(model, "input").inc(ctx.usage.prompt_tokens)
+        m.tokens.labels(model, "output").inc(ctx.usage.completion_tokens)
+    if ctx.cost_usd:
+        m.cost.labels(model).inc(ctx.cost_usd)
