@@ -9,6 +9,7 @@ are served by a FastAPI app behind it (with its OpenAPI schema at ``/openapi.jso
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -66,10 +67,11 @@ class PorticoApp:
                 try:
                     await handler(self.gateway, scope, receive, send)
                 except PorticoError as exc:
-                    await send_error(send, exc)
+                    await send_error(send, exc, _id_header())
                 except Exception:  # noqa: BLE001
-                    log.exception("unhandled error on %s", scope["path"])
-                    await send_error(send, internal_error("-"))
+                    ids = _id_header()
+                    log.exception("unhandled error on %s (request id %s)", scope["path"], ids["x-request-id"])
+                    await send_error(send, internal_error(ids["x-request-id"]), ids)
                 return
             fallback = self._fallback_app()
             if fallback is not None and scope["path"] not in _PATHS:
@@ -77,9 +79,10 @@ class PorticoApp:
                 return
             if scope["path"] in _PATHS:
                 await send_error(send, PorticoError(f"Method {scope['method']} is not allowed on {scope['path']}.",
-                                                    code="method_not_allowed", status=405))
+                                                    code="method_not_allowed", status=405), _id_header())
                 return
-            await send_error(send, NotFound(f"No route {scope['method']} {scope['path']}.", code="unknown_route"))
+            await send_error(send, NotFound(f"No route {scope['method']} {scope['path']}.", code="unknown_route"),
+                             _id_header())
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -98,6 +101,10 @@ class PorticoApp:
                 await self.gateway.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _id_header() -> dict[str, str]:
+    return {"x-request-id": "req-" + uuid.uuid4().hex}
 
 
 def create_app(settings: Settings, *, gateway: Gateway | None = None) -> PorticoApp:

@@ -3,5 +3,6 @@
 from portico.providers.echo import EchoProvider
 from portico.testing.fake_upstream import FailureMix, FakeUpstream, Received
 from portico.testing.faults import Behaviour, Script
+from portico.testing.server import serve_in_thread
 
-__all__ = ["Behaviour", "EchoProvider", "FailureMix", "FakeUpstream", "Received", "Script"]
+__all__ = ["Behaviour", "EchoProvider", "FailureMix", "FakeUpstream", "Received", "Script", "serve_in_thread"]

@@ -1,0 +1,122 @@
+"""The admin API under /admin (master key only): keys, teams, spend and audit.
+
+Secrets appear exactly once, in the response that creates or rotates a key.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import SecretStr
+
+from portico.auth.keys import KeyManager
+from portico.auth.stage import presented_secret
+from portico.errors import AuthenticationFailed, NotFound, PermissionDenied
+from portico.storage.records import KeySpec, TeamSpec
+from portico.storage.store import Store
+
+
+def admin_router(store: Store, keys: KeyManager, master_key: SecretStr | None) -> APIRouter:
+    """The /admin routes. Without a configured master key they answer 403 (there is nobody to trust)."""
+    master = master_key.get_secret_value().encode() if master_key else None
+
+    async def require_master(
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> None:
+        if master is None:
+            raise PermissionDenied("The admin API needs auth.master_key in the configuration.")
+        headers = {k: v for k, v in (("authorization", authorization), ("x-api-key", x_api_key)) if v}
+        secret = presented_secret(headers)
+        if secret is None:
+            raise AuthenticationFailed("Missing master key: send 'Authorization: Bearer <master key>'.")
+        if not hmac.compare_digest(secret.encode(), master):
+            raise AuthenticationFailed("The admin API requires the master key.")
+
+    router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_master)])
+
+    @router.post("/keys", status_code=201)
+    async def create_key(spec: KeySpec) -> dict[str, Any]:
+        record, secret = await keys.create(spec)
+        return {**record.public(), "secret": secret}
+
+    @router.get("/keys")
+    async def list_keys(team_id: str | None = None, include_revoked: bool = True) -> dict[str, Any]:
+        found = await store.list_keys(team_id=team_id, include_revoked=include_revoked)
+        return {"data": [k.public() for k in found]}
+
+    @router.get("/keys/{key_id}")
+    async def show_key(key_id: str) -> dict[str, Any]:
+        record = await store.get_key(key_id)
+        if record is None:
+            raise NotFound(f"No key '{key_id}'.", code="key_not_found")
+        return record.public()
+
+    @router.post("/keys/{key_id}/revoke")
+    async def revoke_key(key_id: str) -> dict[str, Any]:
+        record = await keys.revoke(key_id)
+        if record is None:
+            raise NotFound(f"No key '{key_id}'.", code="key_not_found")
+        return record.public()
+
+    @router.post("/keys/{key_id}/rotate")
+    async def rotate_key(key_id: str) -> dict[str, Any]:
+        rotated = await keys.rotate(key_id)
+        if rotated is None:
+            raise NotFound(f"No active key '{key_id}'.", code="key_not_found")
+        record, secret = rotated
+        return {**record.public(), "secret": secret}
+
+    @router.post("/teams", status_code=201)
+    async def create_team(spec: TeamSpec) -> dict[str, Any]:
+        return (await store.create_team(spec)).public()
+
+    @router.get("/teams")
+    async def list_teams() -> dict[str, Any]:
+        return {"data": [t.public() for t in await store.list_teams()]}
+
+    @router.get("/teams/{team_id}")
+    async def show_team(team_id: str) -> dict[str, Any]:
+        team = await store.get_team(team_id)
+        if team is None:
+            raise NotFound(f"No team '{team_id}'.", code="team_not_found")
+        return {**team.public(), "keys": [k.public() for k in await store.list_keys(team_id=team_id)]}
+
+    @router.get("/spend")
+    async def spend(
+        group_by: Annotated[Literal["key", "team", "model", "day"], Query()] = "key",
+        since: float | None = None,
+        until: float | None = None,
+        key_id: str | None = None,
+        team_id: str | None = None,
+        model: str | None = None,
+    ) -> dict[str, Any]:
+        rows = await store.spend(
+            group_by, since=since, until=until, key_id=key_id, team_id=team_id, model=model
+        )
+        return {
+            "group_by": group_by,
+            "data": [
+                {
+                    group_by: r.group,
+                    "requests": r.requests,
+                    "prompt_tokens": r.prompt_tokens,
+                    "completion_tokens": r.completion_tokens,
+                    "cost_usd": r.cost_usd,
+                }
+                for r in rows
+            ],
+            "total_usd": sum(r.cost_usd for r in rows),
+        }
+
+    @router.get("/audit")
+    async def audit(
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        key_id: str | None = None,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        return {"data": await store.audit(limit=limit, key_id=key_id, request_id=request_id)}
+
+    return router
