@@ -1,0 +1,77 @@
+"""Shared by the cache benchmarks: load the QQP dev pairs and their cached MiniLM vectors."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTOR_CACHE = Path("/tmp/portico-cache")
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("PORTICO_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
+
+
+def load_pairs() -> list[dict[str, Any]]:
+    path = data_dir() / "cache" / "qqp_pairs_dev.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def embed_cached(texts: list[str]) -> dict[str, npt.NDArray[np.float32]]:
+    """Embed ``texts`` (normalised as the gateway does) once; vectors cached on disk."""
+    from portico.cache.normalize import normalize_turn
+    from portico.embeddings import MiniLMEmbedder
+
+    unique = sorted({normalize_turn(t) for t in texts})
+    digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()[:16]
+    VECTOR_CACHE.mkdir(parents=True, exist_ok=True)
+    path = VECTOR_CACHE / f"qqp_minilm_{digest}.npy"
+    if path.exists():
+        vecs = np.load(path)
+    else:
+        vecs = MiniLMEmbedder(batch_size=64).embed(unique)
+        np.save(path, vecs)
+    return {t: vecs[i] for i, t in enumerate(unique)}
+
+
+SEED = "portico-cache-v1"
+
+
+def split_pairs(rows: list[dict[str, Any]]) -> tuple[list[int], list[int], list[int]]:
+    """(train, tune, test) pair indices: ~35/15/50 by connected question groups.
+
+    Pairs sharing a question text are linked, and whole groups go to one part, so no
+    question text appears in two parts. The assignment hashes the group with a fixed seed.
+    """
+    from portico.cache.normalize import normalize_turn
+
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in rows:
+        a, b = find(normalize_turn(r["text_a"])), find(normalize_turn(r["text_b"]))
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    train: list[int] = []
+    tune: list[int] = []
+    test: list[int] = []
+    for i, r in enumerate(rows):
+        root = find(normalize_turn(r["text_a"]))
+        h = int(hashlib.sha256(f"{SEED}:{root}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        (train if h < 0.35 else tune if h < 0.5 else test).append(i)
+    return train, tune, test
