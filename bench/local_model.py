@@ -59,8 +59,11 @@ def main() -> None:
             gw_rates.append(g["usage"]["completion_tokens"] / (time.perf_counter() - t))
             t = time.perf_counter()
             n = 0
-            with client.stream("POST", "/v1/chat/completions",
-                               json=dict(body, model="local", stream=True, stream_options={"include_usage": True})) as s:
+            with client.stream(
+                "POST",
+                "/v1/chat/completions",
+                json=dict(body, model="local", stream=True, stream_options={"include_usage": True}),
+            ) as s:
                 for line in s.iter_lines():
                     if '"usage"' in line and '"choices":[]' in line:
                         import json
@@ -70,11 +73,16 @@ def main() -> None:
     raw_tps, gw_tps, st_tps = (statistics.median(x) for x in (raw_rates, gw_rates, stream_rates))
     print(f"threads={threads} rounds={args.rounds} max_tokens={args.max_tokens}")
     print(f"{'path':<28}{'median tok/s':>14}{'min':>10}{'max':>10}")
-    for name, xs in (("raw llama.cpp (xllamacpp)", raw_rates), ("portico HTTP (json)", gw_rates),
-                     ("portico HTTP (stream)", stream_rates)):
+    for name, xs in (
+        ("raw llama.cpp (xllamacpp)", raw_rates),
+        ("portico HTTP (json)", gw_rates),
+        ("portico HTTP (stream)", stream_rates),
+    ):
         print(f"{name:<28}{statistics.median(xs):>14.1f}{min(xs):>10.1f}{max(xs):>10.1f}")
-    print(f"RESULT portico_gen_tok_s={gw_tps:.1f} raw_gen_tok_s={raw_tps:.1f} ratio={gw_tps / raw_tps:.3f} "
-          f"portico_stream_tok_s={st_tps:.1f} stream_ratio={st_tps / raw_tps:.3f}")
+    print(
+        f"RESULT portico_gen_tok_s={gw_tps:.1f} raw_gen_tok_s={raw_tps:.1f} ratio={gw_tps / raw_tps:.3f} "
+        f"portico_stream_tok_s={st_tps:.1f} stream_ratio={st_tps / raw_tps:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,11 @@ from portico.testing import FakeUpstream, serve_in_thread
 
 
 def make_settings(models: list[dict[str, Any]] | None = None, **sections: Any) -> Settings:
-    raw: dict[str, Any] = {"models": models or [{"name": "echo", "provider": "echo"}],
-                           "embeddings": {"enabled": False}, **sections}
+    raw: dict[str, Any] = {
+        "models": models or [{"name": "echo", "provider": "echo"}],
+        "embeddings": {"enabled": False},
+        **sections,
+    }
     return settings_from_dict(raw, env={})
 
 
@@ -36,13 +39,29 @@ def thread_upstream() -> Iterator[FakeUpstream]:
 @pytest.fixture
 def served(thread_upstream: FakeUpstream) -> Iterator[tuple[str, FakeUpstream]]:
     """A gateway on a loopback port with `gpt` (OpenAI wire) and `claude` (Anthropic wire) models."""
-    settings = make_settings([
-        {"name": "gpt", "provider": "openai", "base_url": thread_upstream.base_url, "api_key": "sk-upstream-secret-1",
-         "price": {"input_per_mtok": 1.0, "output_per_mtok": 2.0},
-         "timeout": {"first_token": 2, "inter_token": 2, "total": 10}},
-        {"name": "claude", "provider": "anthropic", "base_url": thread_upstream.url, "api_key": "sk-ant-secret-2",
-         "model": "claude-3-5-haiku-latest", "timeout": {"first_token": 2, "inter_token": 2, "total": 10}},
-        {"name": "echo", "provider": "echo"},
-    ], server={"max_body_bytes": 64 * 1024})
+    settings = make_settings(
+        [
+            {
+                "name": "gpt",
+                "provider": "openai",
+                "base_url": thread_upstream.base_url,
+                "api_key": "sk-upstream-secret-1",
+                "price": {"input_per_mtok": 1.0, "output_per_mtok": 2.0},
+                "timeout": {"first_token": 2, "inter_token": 2, "total": 10},
+            },
+            {
+                "name": "claude",
+                "provider": "anthropic",
+                "base_url": thread_upstream.url,
+                "api_key": "sk-ant-secret-2",
+                "model": "claude-3-5-haiku-latest",
+                "timeout": {"first_token": 2, "inter_token": 2, "total": 10},
+            },
+            {"name": "echo", "provider": "echo"},
+        ],
+        server={"max_body_bytes": 64 * 1024},
+        # one attempt per request: these tests check how each single failure is mapped
+        resilience={"enabled": False},
+    )
     with serve_in_thread(create_app(settings)) as url:
         yield url, thread_upstream

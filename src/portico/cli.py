@@ -15,10 +15,17 @@ from portico import __version__
 from portico.config import Settings, load_config
 from portico.errors import ConfigError, PorticoError
 
-app = typer.Typer(name="portico", help="Portico: an OpenAI-compatible LLM gateway.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    name="portico",
+    help="Portico: an OpenAI-compatible LLM gateway.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 console = Console(stderr=True)
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="portico.yaml (default: $PORTICO_CONFIG or ./portico.yaml)")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="portico.yaml (default: $PORTICO_CONFIG or ./portico.yaml)")
+]
 
 
 def _version(value: bool) -> None:
@@ -28,8 +35,11 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Print the version and exit.")] = False) -> None:
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """Portico: an OpenAI-compatible LLM gateway with an embedded local model."""
 
 
@@ -71,11 +81,26 @@ def serve(
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from None
     models = ", ".join(application.gateway.model_ids())
-    log.info("Portico %s on http://%s:%d (config: %s; models: %s)", __version__, settings.server.host,
-             settings.server.port, settings.source, models)
-    uvicorn.run(application, host=settings.server.host, port=settings.server.port, loop="auto", http="auto",
-                lifespan="on", access_log=settings.server.access_log, log_config=None,
-                log_level=settings.server.log_level, timeout_graceful_shutdown=5)
+    log.info(
+        "Portico %s on http://%s:%d (config: %s; models: %s)",
+        __version__,
+        settings.server.host,
+        settings.server.port,
+        settings.source,
+        models,
+    )
+    uvicorn.run(
+        application,
+        host=settings.server.host,
+        port=settings.server.port,
+        loop="auto",
+        http="auto",
+        lifespan="on",
+        access_log=settings.server.access_log,
+        log_config=None,
+        log_level=settings.server.log_level,
+        timeout_graceful_shutdown=5,
+    )
 
 
 @app.command()
@@ -86,7 +111,12 @@ def models(config: ConfigOpt = None) -> None:
 
     table = Table("model", "provider", "upstream", "price in/out per MTok")
     for m in settings.models:
-        table.add_row(m.name, m.provider, m.base_url or "(in-process)", f"{m.price.input_per_mtok:g} / {m.price.output_per_mtok:g}")
+        table.add_row(
+            m.name,
+            m.provider,
+            m.base_url or "(in-process)",
+            f"{m.price.input_per_mtok:g} / {m.price.output_per_mtok:g}",
+        )
     if settings.embeddings.enabled:
         table.add_row(settings.embeddings.model_name, "local", "(in-process)", "0 / 0")
     Console().print(table)
@@ -99,12 +129,14 @@ def chat(
     stream: Annotated[bool, typer.Option("--stream/--no-stream")] = False,
     max_tokens: Annotated[int, typer.Option("--max-tokens")] = 256,
     system: Annotated[str | None, typer.Option("--system")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Ask a running gateway instead of an in-process one.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Ask a running gateway instead of an in-process one.")
+    ] = None,
     api_key: Annotated[str, typer.Option("--api-key", envvar="PORTICO_API_KEY")] = "anything",
     config: ConfigOpt = None,
 ) -> None:
     """Ask one question, through a running gateway (--url) or an in-process one."""
-    messages: list[dict[str, Any]] = ([{"role": "system", "content": system}] if system else [])
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": prompt})
     body = {"model": model, "messages": messages, "max_tokens": max_tokens, "stream": stream}
     try:
@@ -146,8 +178,10 @@ async def _ask(client: Any, body: dict[str, Any], api_key: str) -> None:
         if resp.status_code != 200:
             _raise(resp.status_code, data)
         print(data["choices"][0]["message"].get("content") or "")
-        console.print(f"[dim]{resp.headers.get('x-portico-route')}  tokens {data['usage']['prompt_tokens']}+"
-                      f"{data['usage']['completion_tokens']}  cost ${float(resp.headers.get('x-portico-cost-usd', 0)):.6f}[/dim]")
+        console.print(
+            f"[dim]{resp.headers.get('x-portico-route')}  tokens {data['usage']['prompt_tokens']}+"
+            f"{data['usage']['completion_tokens']}  cost ${float(resp.headers.get('x-portico-cost-usd', 0)):.6f}[/dim]"
+        )
         return
     async with client.stream("POST", path, json=body, headers=headers) as resp:
         if resp.status_code != 200:

@@ -16,6 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
 from portico.errors import ConfigError
+from portico.resilience.settings import ResilienceSettings
+from portico.limits.settings import LimitsSettings
+from portico.storage.settings import StorageSettings
 
 ProviderKind = Literal["local", "openai", "anthropic", "echo"]
 CONFIG_ENV = "PORTICO_CONFIG"
@@ -108,6 +111,9 @@ class Settings(_Section):
     models: list[ModelSettings] = Field(default_factory=lambda: [ModelSettings(name="local", provider="local")])
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 

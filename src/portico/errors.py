@@ -165,7 +165,7 @@ class UpstreamStatus(UpstreamError):
         relayed = upstream_status if 400 <= upstream_status < 500 else 502
         super().__init__(
             message,
-            code=code or ("upstream_status_%d" % upstream_status),
+            code=code or f"upstream_status_{upstream_status}",
             param=param,
             retryable=upstream_status in self.RETRYABLE_STATUSES,
             retry_after=retry_after,

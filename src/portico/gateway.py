@@ -16,7 +16,7 @@ from portico.embeddings import MiniLMEmbedder
 from portico.observability import Metrics
 from portico.pipeline import Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
-from portico.resilience import ModelCaller, build_deployments
+from portico.resilience import ModelCaller, attach, build_deployments
 
 log = logging.getLogger("portico")
 
@@ -28,12 +28,13 @@ class Gateway:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.deployments = build_deployments(settings)
-        self.caller = ModelCaller(self.deployments)
+        self.caller = ModelCaller(self.deployments, settings.resilience, registry=self.metrics.registry)
         self.stages: list[Stage] = list(stages)
         self.virtual_models: set[str] = set()  # names answered by stages (routes), not deployments
         self.on_start: list[Hook] = []
         self.on_stop: list[Hook] = []
         self.extra_routers: list[Any] = []  # FastAPI routers mounted beside the hot path (admin, ...)
+        attach(self)  # /admin/circuits and the shared breaker state (resilience)
         self._pipeline: Pipeline | None = None
         self._embedder: MiniLMEmbedder | None = None
         self._embedder_lock = asyncio.Lock()
@@ -94,7 +95,7 @@ class Gateway:
         for hook in reversed(self.on_stop):
             try:
                 await hook()
-            except Exception:  # noqa: BLE001 - keep shutting the rest down
+            except Exception:
                 log.exception("shutdown hook failed")
         for group in self.deployments.values():
             for d in group:

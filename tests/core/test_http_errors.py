@@ -28,20 +28,35 @@ def _assert_error(resp: httpx.Response, status: int, needle: str) -> dict[str, o
 MSG = [{"role": "user", "content": "hi"}]
 
 
-@pytest.mark.parametrize(("body", "status", "needle", "param"), [
-    ({"model": "echo", "messages": []}, 400, "messages", "messages"),
-    ({"model": "echo", "messages": "hi"}, 400, "messages", "messages"),
-    ({"model": "echo"}, 400, "missing required parameter 'messages'", "messages"),
-    ({"messages": MSG}, 400, "'model'", "model"),
-    ({"model": "echo", "messages": [{"role": "wizard", "content": "x"}]}, 400, "messages.0.role", "messages.0.role"),
-    ({"model": "echo", "messages": MSG, "temperature": 5}, 400, "temperature", "temperature"),
-    ({"model": "echo", "messages": MSG, "max_tokens": 0}, 400, "max_tokens", "max_tokens"),
-    ({"model": "echo", "messages": MSG, "stop": ["a", "b", "c", "d", "e"]}, 400, "at most 4", "stop"),
-    ({"model": "echo", "messages": MSG, "response_format": {"type": "yaml"}}, 400, "response_format", "response_format"),
-    ({"model": "echo", "messages": MSG, "stream_options": {"include_usage": True}}, 400, "stream", None),
-    ({"model": "nope-model", "messages": MSG}, 404, "does not exist", "model"),
-])
-def test_bad_requests(served: tuple[str, FakeUpstream], body: object, status: int, needle: str, param: str | None) -> None:
+@pytest.mark.parametrize(
+    ("body", "status", "needle", "param"),
+    [
+        ({"model": "echo", "messages": []}, 400, "messages", "messages"),
+        ({"model": "echo", "messages": "hi"}, 400, "messages", "messages"),
+        ({"model": "echo"}, 400, "missing required parameter 'messages'", "messages"),
+        ({"messages": MSG}, 400, "'model'", "model"),
+        (
+            {"model": "echo", "messages": [{"role": "wizard", "content": "x"}]},
+            400,
+            "messages.0.role",
+            "messages.0.role",
+        ),
+        ({"model": "echo", "messages": MSG, "temperature": 5}, 400, "temperature", "temperature"),
+        ({"model": "echo", "messages": MSG, "max_tokens": 0}, 400, "max_tokens", "max_tokens"),
+        ({"model": "echo", "messages": MSG, "stop": ["a", "b", "c", "d", "e"]}, 400, "at most 4", "stop"),
+        (
+            {"model": "echo", "messages": MSG, "response_format": {"type": "yaml"}},
+            400,
+            "response_format",
+            "response_format",
+        ),
+        ({"model": "echo", "messages": MSG, "stream_options": {"include_usage": True}}, 400, "stream", None),
+        ({"model": "nope-model", "messages": MSG}, 404, "does not exist", "model"),
+    ],
+)
+def test_bad_requests(
+    served: tuple[str, FakeUpstream], body: object, status: int, needle: str, param: str | None
+) -> None:
     url, _ = served
     err = _assert_error(_post(url, body), status, needle)
     if param is not None:
@@ -74,16 +89,20 @@ def test_embeddings_errors(served: tuple[str, FakeUpstream]) -> None:
     _assert_error(_post(url, {"model": "other", "input": "x"}, path="/v1/embeddings"), 404, "local-embed")
 
 
-@pytest.mark.parametrize(("behaviour", "status", "needle"), [
-    ({"kind": "status", "status": 500}, 502, "injected fault"),
-    ({"kind": "status", "status": 503}, 502, "injected fault"),
-    ({"kind": "status", "status": 400, "message": "bad tool schema"}, 400, "bad tool schema"),
-    ({"kind": "status", "status": 401, "message": "invalid upstream key"}, 401, "invalid upstream key"),
-    ({"kind": "malformed"}, 502, "malformed"),
-    ({"kind": "reset"}, 503, "closed the connection"),
-])
-def test_upstream_failures_map_to_gateway_errors(served: tuple[str, FakeUpstream], behaviour: dict[str, object],
-                                                 status: int, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("behaviour", "status", "needle"),
+    [
+        ({"kind": "status", "status": 500}, 502, "injected fault"),
+        ({"kind": "status", "status": 503}, 502, "injected fault"),
+        ({"kind": "status", "status": 400, "message": "bad tool schema"}, 400, "bad tool schema"),
+        ({"kind": "status", "status": 401, "message": "invalid upstream key"}, 401, "invalid upstream key"),
+        ({"kind": "malformed"}, 502, "malformed"),
+        ({"kind": "reset"}, 503, "closed the connection"),
+    ],
+)
+def test_upstream_failures_map_to_gateway_errors(
+    served: tuple[str, FakeUpstream], behaviour: dict[str, object], status: int, needle: str
+) -> None:
     from portico.testing import Behaviour
 
     url, up = served
@@ -113,7 +132,6 @@ def test_connection_refused_is_503() -> None:
     import socket
 
     from conftest import make_settings
-
     from portico.server import create_app
     from portico.testing import serve_in_thread
 

@@ -24,12 +24,23 @@ def local_url() -> Iterator[str]:
 
 def test_chat_and_stream_on_the_real_model(local_url: str) -> None:
     c = openai.OpenAI(base_url=local_url + "/v1", api_key="x", max_retries=0, timeout=120)
-    r = c.chat.completions.create(model="local", messages=[{"role": "user", "content": "What is the capital of France?"}],
-                                  max_tokens=12, temperature=0)
+    r = c.chat.completions.create(
+        model="local",
+        messages=[{"role": "user", "content": "What is the capital of France?"}],
+        max_tokens=12,
+        temperature=0,
+    )
     assert (r.choices[0].message.content or "").strip()
     assert r.usage is not None and 0 < r.usage.completion_tokens <= 12 and r.usage.prompt_tokens > 5
-    chunks = list(c.chat.completions.create(model="local", messages=[{"role": "user", "content": "Say hello."}],
-                                            max_tokens=8, stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        c.chat.completions.create(
+            model="local",
+            messages=[{"role": "user", "content": "Say hello."}],
+            max_tokens=8,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     assert "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices).strip()
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
 
@@ -40,7 +51,9 @@ def test_concurrent_requests_are_all_served(local_url: str) -> None:
     c = openai.OpenAI(base_url=local_url + "/v1", api_key="x", max_retries=0, timeout=120)
 
     def ask(i: int) -> int:
-        r = c.chat.completions.create(model="local", messages=[{"role": "user", "content": f"Count to {i}."}], max_tokens=4)
+        r = c.chat.completions.create(
+            model="local", messages=[{"role": "user", "content": f"Count to {i}."}], max_tokens=4
+        )
         return r.usage.completion_tokens if r.usage else 0
 
     with ThreadPoolExecutor(4) as pool:
@@ -55,8 +68,14 @@ def test_local_rejects_n_greater_than_one(local_url: str) -> None:
 
 def test_embeddings_separate_paraphrase_from_unrelated(local_url: str) -> None:
     c = openai.OpenAI(base_url=local_url + "/v1", api_key="x", max_retries=0)
-    r = c.embeddings.create(model="local-embed", input=[
-        "How do I reset my password?", "I forgot my password, how can I change it?", "The weather is sunny today."])
+    r = c.embeddings.create(
+        model="local-embed",
+        input=[
+            "How do I reset my password?",
+            "I forgot my password, how can I change it?",
+            "The weather is sunny today.",
+        ],
+    )
     v = np.array([d.embedding for d in r.data])
     assert v.shape == (3, 384)
     assert v[0] @ v[1] > v[0] @ v[2] + 0.3

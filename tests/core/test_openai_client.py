@@ -17,8 +17,11 @@ def _client(url: str) -> openai.OpenAI:
 def test_chat_through_both_wire_formats(served: tuple[str, FakeUpstream], model: str) -> None:
     url, up = served
     raw = _client(url).chat.completions.with_raw_response.create(
-        model=model, messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}],
-        max_tokens=20, temperature=0)
+        model=model,
+        messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}],
+        max_tokens=20,
+        temperature=0,
+    )
     r = raw.parse()
     assert r.choices[0].message.content == "Paris is the capital of France."
     assert r.usage is not None and r.usage.prompt_tokens == 10 and r.usage.completion_tokens == 6
@@ -38,8 +41,14 @@ def test_chat_through_both_wire_formats(served: tuple[str, FakeUpstream], model:
 @pytest.mark.parametrize("model", ["gpt", "claude"])
 def test_streaming_with_usage(served: tuple[str, FakeUpstream], model: str) -> None:
     url, _ = served
-    chunks = list(_client(url).chat.completions.create(
-        model=model, messages=[{"role": "user", "content": "hi"}], stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        _client(url).chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": "hi"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Paris is the capital of France."
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 6
@@ -48,15 +57,21 @@ def test_streaming_with_usage(served: tuple[str, FakeUpstream], model: str) -> N
 
 def test_stream_without_include_usage_has_no_usage_chunk(served: tuple[str, FakeUpstream]) -> None:
     url, _ = served
-    chunks = list(_client(url).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True))
+    chunks = list(
+        _client(url).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True)
+    )
     assert all(c.usage is None for c in chunks) and chunks[-1].choices
 
 
 def test_cut_stream_ends_with_error_event_not_clean_end(served: tuple[str, FakeUpstream]) -> None:
     url, up = served
     up.push(Behaviour(kind="cut_stream", after_chunks=2))
-    with httpx.stream("POST", url + "/v1/chat/completions", timeout=10,
-                      json={"model": "gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True}) as resp:
+    with httpx.stream(
+        "POST",
+        url + "/v1/chat/completions",
+        timeout=10,
+        json={"model": "gpt", "messages": [{"role": "user", "content": "hi"}], "stream": True},
+    ) as resp:
         assert resp.status_code == 200
         lines = [line for line in resp.iter_lines() if line.startswith("data: ")]
     assert lines[-1] != "data: [DONE]"
@@ -67,7 +82,9 @@ def test_failure_before_first_chunk_is_a_real_http_error(served: tuple[str, Fake
     url, up = served
     up.push(Behaviour(kind="status", status=503))
     with pytest.raises(openai.APIStatusError) as info:
-        list(_client(url).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True))
+        list(
+            _client(url).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True)
+        )
     assert info.value.status_code == 502
 
 
@@ -75,24 +92,52 @@ def test_stall_mid_stream_becomes_timeout_event(served: tuple[str, FakeUpstream]
     url, up = served
     up.push(Behaviour(kind="stall_stream", after_chunks=2))
     with pytest.raises(openai.APIError, match="stalled"):
-        list(_client(url).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True))
+        list(
+            _client(url).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True)
+        )
 
 
 def test_tools_are_translated_for_anthropic(served: tuple[str, FakeUpstream]) -> None:
     url, up = served
-    tools = [{"type": "function", "function": {"name": "weather", "description": "Get weather",
-                                               "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
-    _client(url).chat.completions.create(model="claude", messages=[
-        {"role": "user", "content": "Weather in Paris?"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}}]},
-        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
-    ], tools=tools, tool_choice="required")
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "weather",
+                "description": "Get weather",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+        }
+    ]
+    _client(url).chat.completions.create(
+        model="claude",
+        messages=[
+            {"role": "user", "content": "Weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "weather", "arguments": '{"city": "Paris"}'},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+        ],
+        tools=tools,
+        tool_choice="required",
+    )
     body = up.requests[-1].body
     assert body["tools"][0]["input_schema"]["properties"]["city"] == {"type": "string"}
     assert body["tool_choice"] == {"type": "any"}
-    assert body["messages"][1]["content"][0] == {"type": "tool_use", "id": "call_1", "name": "weather",
-                                                 "input": {"city": "Paris"}}
+    assert body["messages"][1]["content"][0] == {
+        "type": "tool_use",
+        "id": "call_1",
+        "name": "weather",
+        "input": {"city": "Paris"},
+    }
     assert body["messages"][2]["content"][0]["type"] == "tool_result"
 
 

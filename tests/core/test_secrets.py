@@ -23,12 +23,19 @@ def test_no_secret_in_errors_or_logs(served: tuple[str, FakeUpstream], caplog: p
     url, up = served
     caplog.set_level(logging.DEBUG)
     bodies = []
-    for behaviour in [Behaviour(kind="status", status=401, message="bad key"), Behaviour(kind="reset"),
-                      Behaviour(kind="malformed"), Behaviour(kind="status", status=500)]:
+    for behaviour in [
+        Behaviour(kind="status", status=401, message="bad key"),
+        Behaviour(kind="reset"),
+        Behaviour(kind="malformed"),
+        Behaviour(kind="status", status=500),
+    ]:
         for model in ("gpt", "claude"):
             up.push(behaviour)
-            resp = httpx.post(url + "/v1/chat/completions", timeout=10,
-                              json={"model": model, "messages": [{"role": "user", "content": "hi"}]})
+            resp = httpx.post(
+                url + "/v1/chat/completions",
+                timeout=10,
+                json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
+            )
             assert resp.status_code >= 400
             bodies.append(resp.text + str(resp.headers))
     bodies.append(httpx.get(url + "/v1/models").text)

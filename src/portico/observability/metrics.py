@@ -13,22 +13,37 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         r = self.registry = registry or CollectorRegistry(auto_describe=True)
-        self.requests = Counter("portico_requests", "Requests answered, by model and HTTP status.",
-                                ["model", "status"], registry=r)
-        self.request_duration = Histogram("portico_request_duration_seconds", "Total request latency.",
-                                          ["model"], buckets=_LATENCY, registry=r)
-        self.upstream_duration = Histogram("portico_upstream_duration_seconds", "Time spent waiting on the provider.",
-                                           ["model"], buckets=_LATENCY, registry=r)
-        self.ttft = Histogram("portico_time_to_first_token_seconds", "Time to first streamed token.",
-                              ["model"], buckets=_LATENCY, registry=r)
-        self.overhead = Histogram("portico_gateway_overhead_seconds", "Time spent in Portico itself.",
-                                  buckets=_OVERHEAD, registry=r)
-        self.tokens = Counter("portico_tokens", "Tokens by model and direction (input|output).",
-                              ["model", "direction"], registry=r)
+        self.requests = Counter(
+            "portico_requests", "Requests answered, by model and HTTP status.", ["model", "status"], registry=r
+        )
+        self.request_duration = Histogram(
+            "portico_request_duration_seconds", "Total request latency.", ["model"], buckets=_LATENCY, registry=r
+        )
+        self.upstream_duration = Histogram(
+            "portico_upstream_duration_seconds",
+            "Time spent waiting on the provider.",
+            ["model"],
+            buckets=_LATENCY,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "portico_time_to_first_token_seconds",
+            "Time to first streamed token.",
+            ["model"],
+            buckets=_LATENCY,
+            registry=r,
+        )
+        self.overhead = Histogram(
+            "portico_gateway_overhead_seconds", "Time spent in Portico itself.", buckets=_OVERHEAD, registry=r
+        )
+        self.tokens = Counter(
+            "portico_tokens", "Tokens by model and direction (input|output).", ["model", "direction"], registry=r
+        )
         self.cost = Counter("portico_cost_usd", "Cost in USD by model.", ["model"], registry=r)
         self.in_flight = Gauge("portico_requests_in_flight", "Requests being processed.", registry=r)
-        self.upstream_errors = Counter("portico_upstream_errors", "Upstream failures by model and kind.",
-                                       ["model", "kind"], registry=r)
+        self.upstream_errors = Counter(
+            "portico_upstream_errors", "Upstream failures by model and kind.", ["model", "kind"], registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

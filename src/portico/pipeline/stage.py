@@ -13,6 +13,7 @@ run exactly once when the stream ends, fails or the client goes away.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -45,10 +46,8 @@ class ChunkStream:
         hooks, self._on_close = self._on_close, []
         aclose = getattr(self._chunks, "aclose", None)
         if aclose is not None:
-            try:
+            with contextlib.suppress(Exception):
                 await aclose()
-            except Exception:  # noqa: BLE001 - closing must not mask the original outcome
-                pass
         for hook in hooks:
             await hook(ctx, error)
 

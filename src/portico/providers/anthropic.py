@@ -39,7 +39,7 @@ class AnthropicProvider:
                 raw = await resp.read()
         except PorticoError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise map_transport_error(exc, _NAME) from exc
         data = decode_json(raw, _NAME)
         if not isinstance(data, dict) or data.get("type") != "message":
@@ -62,17 +62,17 @@ class AnthropicProvider:
                     if payload.get("type") == "error" or event == "error":
                         err = payload.get("error") or {}
                         status = 529 if err.get("type") == "overloaded_error" else 502
-                        raise UpstreamStatus(f"{_NAME} upstream stream error: {err.get('message', 'unknown')}",
-                                             upstream_status=status)
+                        raise UpstreamStatus(
+                            f"{_NAME} upstream stream error: {err.get('message', 'unknown')}", upstream_status=status
+                        )
                     for chunk in translator.feed(event or "", payload):
                         yield chunk
                     if translator.stopped:
                         return
-                raise UpstreamError(f"{_NAME} upstream ended the stream without message_stop.",
-                                    code="stream_truncated")
+                raise UpstreamError(f"{_NAME} upstream ended the stream without message_stop.", code="stream_truncated")
         except PorticoError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise map_transport_error(exc, _NAME) from exc
 
     async def aclose(self) -> None:

@@ -129,7 +129,9 @@ def from_anthropic(data: dict[str, Any], model: str) -> ChatResponse:
             calls.append(
                 ToolCall(
                     id=block.get("id"),
-                    function=ToolCallFunction(name=block.get("name"), arguments=orjson.dumps(block.get("input") or {}).decode()),
+                    function=ToolCallFunction(
+                        name=block.get("name"), arguments=orjson.dumps(block.get("input") or {}).decode()
+                    ),
                 )
             )
     usage = data.get("usage") or {}
@@ -174,8 +176,12 @@ class StreamTranslator:
             if block.get("type") == "tool_use":
                 index = len(self._tool_index)
                 self._tool_index[int(data.get("index", 0))] = index
-                call = {"index": index, "id": block.get("id"), "type": "function",
-                        "function": {"name": block.get("name"), "arguments": ""}}
+                call = {
+                    "index": index,
+                    "id": block.get("id"),
+                    "type": "function",
+                    "function": {"name": block.get("name"), "arguments": ""},
+                }
                 return [self._chunk(Delta(tool_calls=[call]))]
             if block.get("type") == "text" and block.get("text"):
                 return [self._chunk(Delta(content=block["text"]))]
@@ -196,13 +202,14 @@ class StreamTranslator:
             usage = data.get("usage") or {}
             if "output_tokens" in usage:
                 self.output_tokens = int(usage["output_tokens"])
-            if "input_tokens" in usage and usage["input_tokens"]:
+            if usage.get("input_tokens"):
                 self.input_tokens = int(usage["input_tokens"])
             return []
         if kind == "message_stop":
             self.stopped = True
             final = self._chunk(Delta(), self.finish or "stop")
-            usage = ChatChunk(id=self.id, model=self.model, choices=[],
-                              usage=Usage.of(self.input_tokens, self.output_tokens))
+            usage = ChatChunk(
+                id=self.id, model=self.model, choices=[], usage=Usage.of(self.input_tokens, self.output_tokens)
+            )
             return [final, usage]
         return []  # ping and unknown events

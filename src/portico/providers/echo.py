@@ -44,7 +44,9 @@ class EchoProvider:
         cid = new_completion_id()
         yield ChatChunk(id=cid, model=req.model, choices=[ChunkChoice(delta=Delta(role="assistant", content=""))])
         for i, word in enumerate(answer.split(" ") if answer else []):
-            yield ChatChunk(id=cid, model=req.model, choices=[ChunkChoice(delta=Delta(content=(" " if i else "") + word))])
+            yield ChatChunk(
+                id=cid, model=req.model, choices=[ChunkChoice(delta=Delta(content=(" " if i else "") + word))]
+            )
         yield ChatChunk(id=cid, model=req.model, choices=[ChunkChoice(finish_reason="stop")])
         yield ChatChunk(id=cid, model=req.model, usage=usage)
 

@@ -37,9 +37,7 @@ class HttpClient:
     def timeout(self, *, stream: bool) -> aiohttp.ClientTimeout:
         t = self.settings.timeout
         # A stream's stalls are policed per chunk by the SSE reader; the total still applies.
-        return aiohttp.ClientTimeout(
-            total=t.total, sock_connect=t.connect, sock_read=None if stream else t.first_token
-        )
+        return aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=None if stream else t.first_token)
 
     async def aclose(self) -> None:
         if self._session is not None and self._owned and not self._session.closed:

@@ -107,9 +107,7 @@ class LlamaCppProvider:
             raise UpstreamUnavailable("The local model is still loading.", retry_after=2)
         with self._lock:
             if self._waiting >= self.settings.max_queue:
-                raise UpstreamUnavailable(
-                    f"The local model queue is full ({self._waiting} waiting).", retry_after=1
-                )
+                raise UpstreamUnavailable(f"The local model queue is full ({self._waiting} waiting).", retry_after=1)
             self._waiting += 1
 
     def _done(self) -> None:
@@ -160,7 +158,7 @@ class LlamaCppProvider:
                 result = self._server.handle_chat_completions(body, on_chunk)
                 if isinstance(result, dict) and "error" in result:
                     loop.call_soon_threadsafe(queue.put_nowait, result)
-            except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            except Exception as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
             finally:
                 self._done()

@@ -42,14 +42,16 @@ class OpenAIProvider:
     async def chat(self, req: ChatRequest, model: str) -> ChatResponse:
         try:
             async with self._http.session.post(
-                self._url, data=self._body(req, model, stream=False), headers=self._headers,
+                self._url,
+                data=self._body(req, model, stream=False),
+                headers=self._headers,
                 timeout=self._http.timeout(stream=False),
             ) as resp:
                 await raise_for_status(resp, _NAME)
                 raw = await resp.read()
         except PorticoError:
             raise
-        except Exception as exc:  # noqa: BLE001 - mapped to the error hierarchy right here
+        except Exception as exc:
             raise map_transport_error(exc, _NAME) from exc
         data = decode_json(raw, _NAME)
         try:
@@ -63,7 +65,9 @@ class OpenAIProvider:
         t = self.settings.timeout
         try:
             async with self._http.session.post(
-                self._url, data=self._body(req, model, stream=True), headers=self._headers,
+                self._url,
+                data=self._body(req, model, stream=True),
+                headers=self._headers,
                 timeout=self._http.timeout(stream=True),
             ) as resp:
                 await raise_for_status(resp, _NAME)
@@ -86,7 +90,7 @@ class OpenAIProvider:
                     raise UpstreamError(f"{_NAME} upstream ended the stream without [DONE].", code="stream_truncated")
         except PorticoError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise map_transport_error(exc, _NAME) from exc
 
     async def aclose(self) -> None:

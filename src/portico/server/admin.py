@@ -93,9 +93,7 @@ def admin_router(store: Store, keys: KeyManager, master_key: SecretStr | None) -
         team_id: str | None = None,
         model: str | None = None,
     ) -> dict[str, Any]:
-        rows = await store.spend(
-            group_by, since=since, until=until, key_id=key_id, team_id=team_id, model=model
-        )
+        rows = await store.spend(group_by, since=since, until=until, key_id=key_id, team_id=team_id, model=model)
         return {
             "group_by": group_by,
             "data": [

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from portico.config import Settings
-from portico.errors import NotFound, PorticoError, internal_error
+from portico.errors import InvalidRequest, NotFound, PorticoError, internal_error
 from portico.gateway import Gateway
 from portico.server.asgi import Receive, Scope, Send, send_error
 from portico.server.chat import handle_chat
@@ -44,19 +44,7 @@ class PorticoApp:
 
     def _fallback_app(self) -> Any:
         if self._fallback is None and self.gateway.extra_routers:
-            from fastapi import FastAPI
-
-            app = FastAPI(title="Portico admin", docs_url=None, redoc_url=None)
-            for router in self.gateway.extra_routers:
-                app.include_router(router)
-
-            @app.exception_handler(PorticoError)
-            async def _render(request: Any, exc: PorticoError) -> Any:
-                from fastapi.responses import JSONResponse
-
-                return JSONResponse(exc.payload(), status_code=exc.status, headers=exc.response_headers())
-
-            self._fallback = app
+            self._fallback = build_fallback_app(self.gateway.extra_routers)
         return self._fallback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,7 +56,7 @@ class PorticoApp:
                     await handler(self.gateway, scope, receive, send)
                 except PorticoError as exc:
                     await send_error(send, exc, _id_header())
-                except Exception:  # noqa: BLE001
+                except Exception:
                     ids = _id_header()
                     log.exception("unhandled error on %s (request id %s)", scope["path"], ids["x-request-id"])
                     await send_error(send, internal_error(ids["x-request-id"]), ids)
@@ -78,11 +66,19 @@ class PorticoApp:
                 await fallback(scope, receive, send)
                 return
             if scope["path"] in _PATHS:
-                await send_error(send, PorticoError(f"Method {scope['method']} is not allowed on {scope['path']}.",
-                                                    code="method_not_allowed", status=405), _id_header())
+                await send_error(
+                    send,
+                    PorticoError(
+                        f"Method {scope['method']} is not allowed on {scope['path']}.",
+                        code="method_not_allowed",
+                        status=405,
+                    ),
+                    _id_header(),
+                )
                 return
-            await send_error(send, NotFound(f"No route {scope['method']} {scope['path']}.", code="unknown_route"),
-                             _id_header())
+            await send_error(
+                send, NotFound(f"No route {scope['method']} {scope['path']}.", code="unknown_route"), _id_header()
+            )
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -92,7 +88,7 @@ class PorticoApp:
             if message["type"] == "lifespan.startup":
                 try:
                     await self.gateway.start()
-                except Exception as exc:  # noqa: BLE001 - reported to the server, which exits
+                except Exception as exc:
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
@@ -101,6 +97,41 @@ class PorticoApp:
                 await self.gateway.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def build_fallback_app(routers: list[Any]) -> Any:
+    """FastAPI for the non-hot-path routers, rendering every error in the OpenAI shape."""
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    app = FastAPI(title="Portico admin", docs_url=None, redoc_url=None)
+    for router in routers:
+        app.include_router(router)
+
+    def render(error: PorticoError) -> JSONResponse:
+        headers = {**_id_header(), **error.response_headers()}
+        return JSONResponse(error.payload(), status_code=error.status, headers=headers)
+
+    @app.exception_handler(PorticoError)
+    async def _portico(request: Any, exc: PorticoError) -> JSONResponse:
+        return render(exc)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Any, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return render(NotFound(f"No route {request.method} {request.url.path}.", code="unknown_route"))
+        code = "method_not_allowed" if exc.status_code == 405 else None
+        return render(PorticoError(str(exc.detail), status=exc.status_code, code=code))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Any, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        return render(InvalidRequest(f"Invalid value for '{where}': {first['msg']}.", param=where or None))
+
+    return app
 
 
 def _id_header() -> dict[str, str]:

@@ -13,7 +13,16 @@ import orjson
 from portico.errors import ModelNotFound, PorticoError, internal_error
 from portico.gateway import Gateway
 from portico.pipeline import ChunkStream, RequestContext
-from portico.server.asgi import Receive, Scope, Send, encode_headers, header_map, parse_json_object, read_body, send_error
+from portico.server.asgi import (
+    Receive,
+    Scope,
+    Send,
+    encode_headers,
+    header_map,
+    parse_json_object,
+    read_body,
+    send_error,
+)
 from portico.server.headers import portico_headers
 from portico.server.validation import validate_body
 from portico.types import ChatChunk, ChatRequest, ChatResponse
@@ -48,7 +57,7 @@ async def handle_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Se
         await _send_response(gateway, ctx, reply, send)
     except PorticoError as exc:
         await _fail(gateway, ctx, request_id, exc, send)
-    except Exception:  # noqa: BLE001 - the one place a bug becomes a clean 500
+    except Exception:
         log.exception("unhandled error in request %s", request_id)
         await _fail(gateway, ctx, request_id, internal_error(request_id), send)
 
@@ -56,7 +65,11 @@ async def handle_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Se
 async def _send_response(gateway: Gateway, ctx: RequestContext, reply: ChatResponse, send: Send) -> None:
     body = orjson.dumps(reply.model_dump(exclude_none=True))
     headers = portico_headers(ctx)
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *encode_headers(headers)]
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *encode_headers(headers),
+    ]
     await send({"type": "http.response.start", "status": 200, "headers": raw})
     await send({"type": "http.response.body", "body": body})
     observe(gateway, ctx)
@@ -85,7 +98,9 @@ def _chunk_bytes(ctx: RequestContext, chunk: ChatChunk) -> bytes | None:
     return _sse(orjson.dumps(data))
 
 
-async def _send_stream(gateway: Gateway, ctx: RequestContext, stream: ChunkStream, receive: Receive, send: Send) -> None:
+async def _send_stream(
+    gateway: Gateway, ctx: RequestContext, stream: ChunkStream, receive: Receive, send: Send
+) -> None:
     """Pull the first chunk before sending headers, so failures before the first byte stay
     real HTTP errors (and fallbacks can still act); after it, failures become an SSE error event."""
     chunks: AsyncIterator[ChatChunk] = stream.__aiter__()
@@ -98,8 +113,13 @@ async def _send_stream(gateway: Gateway, ctx: RequestContext, stream: ChunkStrea
     except BaseException as exc:
         await stream.close(ctx, exc)
         raise
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [*_SSE_HEADERS, *encode_headers(portico_headers(ctx, streaming=True))]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*_SSE_HEADERS, *encode_headers(portico_headers(ctx, streaming=True))],
+        }
+    )
 
     async def pump() -> None:
         if first is not None:
@@ -136,7 +156,9 @@ async def _send_stream(gateway: Gateway, ctx: RequestContext, stream: ChunkStrea
             log.error("stream %s failed", ctx.request_id, exc_info=error)
             failure = internal_error(ctx.request_id)
             ctx.status, ctx.error_code = 500, "internal_error"
-            await send({"type": "http.response.body", "body": _sse(orjson.dumps(failure.payload())), "more_body": False})
+            await send(
+                {"type": "http.response.body", "body": _sse(orjson.dumps(failure.payload())), "more_body": False}
+            )
         else:
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
     finally:

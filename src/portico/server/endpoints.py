@@ -25,11 +25,13 @@ async def handle_models(gateway: Gateway, scope: Scope, receive: Receive, send: 
 async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
     headers = header_map(scope)
     settings = gateway.settings.embeddings
-    req = validate_body(EmbeddingRequest, parse_json_object(
-        await read_body(receive, headers, gateway.settings.server.max_body_bytes)))
+    req = validate_body(
+        EmbeddingRequest, parse_json_object(await read_body(receive, headers, gateway.settings.server.max_body_bytes))
+    )
     if not settings.enabled or req.model != settings.model_name:
-        raise ModelNotFound(f"The embedding model '{req.model}' does not exist; use '{settings.model_name}'.",
-                            param="model")
+        raise ModelNotFound(
+            f"The embedding model '{req.model}' does not exist; use '{settings.model_name}'.", param="model"
+        )
     texts = req.texts
     if len(texts) > settings.max_inputs:
         raise InvalidRequest(f"At most {settings.max_inputs} inputs per request.", param="input")
@@ -47,10 +49,16 @@ async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, se
         else:
             value = vec.tolist()
         items.append({"object": "embedding", "index": i, "embedding": value})
-    await send_json(send, 200, {
-        "object": "list", "data": items, "model": req.model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    })
+    await send_json(
+        send,
+        200,
+        {
+            "object": "list",
+            "data": items,
+            "model": req.model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        },
+    )
 
 
 async def handle_health(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:

@@ -26,6 +26,10 @@ from aiohttp import web
 
 from portico.testing.faults import Behaviour, Script
 
+_OPENAI_STREAM_ERROR = (
+    b'data: {"error": {"message": "injected stream error", "type": "server_error", "param": null, "code": null}}\n\n'
+)
+
 
 @dataclass(slots=True)
 class Received:
@@ -44,8 +48,15 @@ class FailureMix:
 
 
 class FakeUpstream:
-    def __init__(self, reply: str = "Hello from the fake upstream.", *, host: str = "127.0.0.1", port: int = 0,
-                 delay: float = 0.0, chunks: int = 5) -> None:
+    def __init__(
+        self,
+        reply: str = "Hello from the fake upstream.",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay: float = 0.0,
+        chunks: int = 5,
+    ) -> None:
         self.reply = reply
         self.host = host
         self.port = port
@@ -109,9 +120,8 @@ class FakeUpstream:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
-        server = site._server
-        if self.port == 0 and server is not None:
-            self.port = server.sockets[0].getsockname()[1]
+        if self.port == 0:
+            self.port = self._runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:
@@ -167,8 +177,14 @@ class FakeUpstream:
         return web.json_response({"ok": True})
 
     async def _control_stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"served": self.served, "received": len(self.requests),
-                                  "in_flight": self.in_flight, "disconnects": self.disconnects})
+        return web.json_response(
+            {
+                "served": self.served,
+                "received": len(self.requests),
+                "in_flight": self.in_flight,
+                "disconnects": self.disconnects,
+            }
+        )
 
     async def _read(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
@@ -197,11 +213,19 @@ class FakeUpstream:
         if b.kind == "status":
             headers = {"retry-after": str(b.retry_after)} if b.retry_after is not None else {}
             if anthropic:
-                etype = {429: "rate_limit_error", 529: "overloaded_error", 400: "invalid_request_error"}.get(b.status, "api_error")
+                etype = {429: "rate_limit_error", 529: "overloaded_error", 400: "invalid_request_error"}.get(
+                    b.status, "api_error"
+                )
                 body: dict[str, Any] = {"type": "error", "error": {"type": etype, "message": b.message}}
             else:
-                body = {"error": {"message": b.message, "type": "server_error" if b.status >= 500 else "invalid_request_error",
-                                  "param": None, "code": b.error_code}}
+                body = {
+                    "error": {
+                        "message": b.message,
+                        "type": "server_error" if b.status >= 500 else "invalid_request_error",
+                        "param": None,
+                        "code": b.error_code,
+                    }
+                }
             return web.json_response(body, status=b.status, headers=headers)
         if b.kind == "malformed":
             return web.Response(body=b"{this is not json", content_type="application/json")
@@ -221,11 +245,23 @@ class FakeUpstream:
             cid = f"chatcmpl-fake{next(self._ids)}"
             if not body.get("stream"):
                 self.served += 1
-                return web.json_response({
-                    "id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
-                }, dumps=lambda o: orjson.dumps(o).decode())
+                return web.json_response(
+                    {
+                        "id": cid,
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [
+                            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                        ],
+                        "usage": {
+                            "prompt_tokens": prompt,
+                            "completion_tokens": completion,
+                            "total_tokens": prompt + completion,
+                        },
+                    },
+                    dumps=lambda o: orjson.dumps(o).decode(),
+                )
             return await self._openai_stream(request, body, b, text, cid, model, prompt, completion)
         finally:
             self.in_flight -= 1
@@ -234,29 +270,71 @@ class FakeUpstream:
         words = text.split(" ")
         n = max(1, min(self.chunks, len(words)))
         size = -(-len(words) // n)
-        return [(" " if i else "") + " ".join(words[i:i + size]) for i in range(0, len(words), size)]
+        return [(" " if i else "") + " ".join(words[i : i + size]) for i in range(0, len(words), size)]
 
-    async def _openai_stream(self, request: web.Request, body: dict[str, Any], b: Behaviour, text: str, cid: str,
-                             model: str, prompt: int, completion: int) -> web.StreamResponse:
+    async def _openai_stream(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        b: Behaviour,
+        text: str,
+        cid: str,
+        model: str,
+        prompt: int,
+        completion: int,
+    ) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
         await resp.prepare(request)
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            return b"data: " + orjson.dumps({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
-                                             "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + b"\n\n"
+            return (
+                b"data: "
+                + orjson.dumps(
+                    {
+                        "id": cid,
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    }
+                )
+                + b"\n\n"
+            )
 
         events = [chunk({"role": "assistant", "content": ""})] + [chunk({"content": p}) for p in self._pieces(text)]
         events.append(chunk({}, "stop"))
         if (body.get("stream_options") or {}).get("include_usage"):
-            events.append(b"data: " + orjson.dumps({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()),
-                                                    "model": model, "choices": [], "usage": {"prompt_tokens": prompt,
-                                                    "completion_tokens": completion, "total_tokens": prompt + completion}}) + b"\n\n")
+            events.append(
+                b"data: "
+                + orjson.dumps(
+                    {
+                        "id": cid,
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [],
+                        "usage": {
+                            "prompt_tokens": prompt,
+                            "completion_tokens": completion,
+                            "total_tokens": prompt + completion,
+                        },
+                    }
+                )
+                + b"\n\n"
+            )
         events.append(b"data: [DONE]\n\n")
-        await self._emit(request, resp, events, b, error_payload=b'data: {"error": {"message": "injected stream error", "type": "server_error", "param": null, "code": null}}\n\n')
+        await self._emit(
+            request,
+            resp,
+            events,
+            b,
+            error_payload=_OPENAI_STREAM_ERROR,
+        )
         return resp
 
-    async def _emit(self, request: web.Request, resp: web.StreamResponse, events: list[bytes], b: Behaviour,
-                    error_payload: bytes) -> None:
+    async def _emit(
+        self, request: web.Request, resp: web.StreamResponse, events: list[bytes], b: Behaviour, error_payload: bytes
+    ) -> None:
         try:
             for i, event in enumerate(events):
                 if b.kind in ("cut_stream", "stall_stream", "error_event") and i == b.after_chunks:
@@ -292,11 +370,18 @@ class FakeUpstream:
             mid = f"msg_fake{next(self._ids)}"
             if not body.get("stream"):
                 self.served += 1
-                return web.json_response({
-                    "id": mid, "type": "message", "role": "assistant", "model": model,
-                    "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
-                    "usage": {"input_tokens": prompt, "output_tokens": completion},
-                })
+                return web.json_response(
+                    {
+                        "id": mid,
+                        "type": "message",
+                        "role": "assistant",
+                        "model": model,
+                        "content": [{"type": "text", "text": text}],
+                        "stop_reason": "end_turn",
+                        "stop_sequence": None,
+                        "usage": {"input_tokens": prompt, "output_tokens": completion},
+                    }
+                )
             resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
             await resp.prepare(request)
 
@@ -304,18 +389,46 @@ class FakeUpstream:
                 return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
             events = [
-                ev("message_start", {"type": "message_start", "message": {"id": mid, "type": "message", "role": "assistant",
-                   "model": model, "content": [], "usage": {"input_tokens": prompt, "output_tokens": 1}}}),
-                ev("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                ev(
+                    "message_start",
+                    {
+                        "type": "message_start",
+                        "message": {
+                            "id": mid,
+                            "type": "message",
+                            "role": "assistant",
+                            "model": model,
+                            "content": [],
+                            "usage": {"input_tokens": prompt, "output_tokens": 1},
+                        },
+                    },
+                ),
+                ev(
+                    "content_block_start",
+                    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+                ),
                 ev("ping", {"type": "ping"}),
-                *[ev("content_block_delta", {"type": "content_block_delta", "index": 0,
-                     "delta": {"type": "text_delta", "text": p}}) for p in self._pieces(text)],
+                *[
+                    ev(
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
+                    )
+                    for p in self._pieces(text)
+                ],
                 ev("content_block_stop", {"type": "content_block_stop", "index": 0}),
-                ev("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                   "usage": {"output_tokens": completion}}),
+                ev(
+                    "message_delta",
+                    {
+                        "type": "message_delta",
+                        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                        "usage": {"output_tokens": completion},
+                    },
+                ),
                 ev("message_stop", {"type": "message_stop"}),
             ]
-            err = ev("error", {"type": "error", "error": {"type": "overloaded_error", "message": "injected stream error"}})
+            err = ev(
+                "error", {"type": "error", "error": {"type": "overloaded_error", "message": "injected stream error"}}
+            )
             await self._emit(request, resp, events, b, error_payload=err)
             return resp
         finally:
