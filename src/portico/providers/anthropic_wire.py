@@ -213,3 +213,133 @@ class StreamTranslator:
             )
             return [final, usage]
         return []  # ping and unknown events
+
+
+# ---- the other direction: Anthropic-speaking clients in front of any model ----------------
+
+FINISH_TO_STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content or [] if isinstance(b, dict)]
+
+
+def _openai_parts(blocks: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    for b in blocks:
+        if b.get("type") == "text":
+            parts.append({"type": "text", "text": b.get("text", "")})
+        elif b.get("type") == "image":
+            src = b.get("source") or {}
+            url = src.get("url") or f"data:{src.get('media_type')};base64,{src.get('data', '')}"
+            parts.append({"type": "image_url", "image_url": {"url": url}})
+    if all(p["type"] == "text" for p in parts):
+        return "".join(p["text"] for p in parts)
+    return parts
+
+
+def request_from_anthropic(data: dict[str, Any]) -> dict[str, Any]:
+    """A Messages API request body as an OpenAI chat request body (validated by the caller)."""
+    messages: list[dict[str, Any]] = []
+    system = data.get("system")
+    if system:
+        text = system if isinstance(system, str) else "".join(b.get("text", "") for b in _blocks(system))
+        messages.append({"role": "system", "content": text})
+    raw_messages = data.get("messages")
+    for m in raw_messages if isinstance(raw_messages, list) else []:
+        if not isinstance(m, dict):
+            continue
+        blocks = _blocks(m.get("content"))
+        if m.get("role") == "assistant":
+            calls = [
+                {
+                    "id": b.get("id"),
+                    "type": "function",
+                    "function": {"name": b.get("name"), "arguments": orjson.dumps(b.get("input") or {}).decode()},
+                }
+                for b in blocks
+                if b.get("type") == "tool_use"
+            ]
+            text_blocks = [b for b in blocks if b.get("type") != "tool_use"]
+            msg: dict[str, Any] = {"role": "assistant", "content": _openai_parts(text_blocks) if text_blocks else None}
+            if calls:
+                msg["tool_calls"] = calls
+            messages.append(msg)
+            continue
+        for b in blocks:
+            if b.get("type") == "tool_result":
+                content = b.get("content")
+                text = (
+                    content
+                    if isinstance(content, str)
+                    else "".join(x.get("text", "") for x in _blocks(content) if x.get("type") == "text")
+                )
+                messages.append({"role": "tool", "tool_call_id": b.get("tool_use_id"), "content": text})
+        rest = [b for b in blocks if b.get("type") != "tool_result"]
+        if rest:
+            messages.append({"role": m.get("role", "user"), "content": _openai_parts(rest)})
+    out: dict[str, Any] = {
+        "model": data.get("model"),
+        "messages": messages or raw_messages,
+        "max_tokens": data.get("max_tokens"),
+        "stream": bool(data.get("stream", False)),
+    }
+    for key in ("temperature", "top_p"):
+        if data.get(key) is not None:
+            out[key] = data[key]
+    if data.get("stop_sequences"):
+        out["stop"] = data["stop_sequences"]
+    if isinstance(data.get("metadata"), dict) and data["metadata"].get("user_id"):
+        out["user"] = str(data["metadata"]["user_id"])
+    if data.get("tools"):
+        out["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.get("name"),
+                    "description": t.get("description", ""),
+                    "parameters": t.get("input_schema") or {"type": "object"},
+                },
+            }
+            for t in data["tools"]
+            if isinstance(t, dict)
+        ]
+    choice = data.get("tool_choice")
+    if isinstance(choice, dict):
+        kind = choice.get("type")
+        if kind == "tool":
+            out["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
+        elif kind in ("auto", "none"):
+            out["tool_choice"] = kind
+        elif kind == "any":
+            out["tool_choice"] = "required"
+    if out["stream"]:
+        out["stream_options"] = {"include_usage": True}
+    return out
+
+
+def message_to_anthropic(resp: ChatResponse) -> dict[str, Any]:
+    """An OpenAI chat completion as a Messages API response."""
+    choice = resp.choices[0] if resp.choices else None
+    content: list[dict[str, Any]] = []
+    if choice is not None:
+        if choice.message.content:
+            content.append({"type": "text", "text": choice.message.content})
+        for call in choice.message.tool_calls or []:
+            try:
+                args = orjson.loads(call.function.arguments or "{}")
+            except orjson.JSONDecodeError:
+                args = {"_raw": call.function.arguments}
+            content.append({"type": "tool_use", "id": call.id or "", "name": call.function.name or "", "input": args})
+    return {
+        "id": "msg_" + resp.id.removeprefix("chatcmpl-"),
+        "type": "message",
+        "role": "assistant",
+        "model": resp.model,
+        "content": content,
+        "stop_reason": FINISH_TO_STOP.get(str(choice.finish_reason if choice else "stop"), "end_turn"),
+        "stop_sequence": None,
+        "usage": {"input_tokens": resp.usage.prompt_tokens, "output_tokens": resp.usage.completion_tokens},
+    }

@@ -19,6 +19,7 @@ from portico.gateway import Gateway
 from portico.server.asgi import Receive, Scope, Send, send_error
 from portico.server.chat import handle_chat
 from portico.server.endpoints import handle_embeddings, handle_health, handle_metrics, handle_models, handle_ready
+from portico.server.messages import handle_messages
 
 log = logging.getLogger("portico")
 Handler = Callable[[Gateway, Scope, Receive, Send], Awaitable[None]]
@@ -26,6 +27,7 @@ Handler = Callable[[Gateway, Scope, Receive, Send], Awaitable[None]]
 ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/chat/completions"): handle_chat,
     ("POST", "/chat/completions"): handle_chat,
+    ("POST", "/v1/messages"): handle_messages,
     ("POST", "/v1/embeddings"): handle_embeddings,
     ("GET", "/v1/models"): handle_models,
     ("GET", "/healthz"): handle_health,

@@ -1,4 +1,4 @@
-"""POST /v1/chat/completions: parse, run the pipeline, render JSON or SSE."""
+"""Chat endpoints: parse, run the pipeline, render JSON or SSE, in a client's dialect."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-
-import orjson
 
 from portico.errors import ModelNotFound, PorticoError, internal_error
 from portico.gateway import Gateway
@@ -21,13 +19,14 @@ from portico.server.asgi import (
     header_map,
     parse_json_object,
     read_body,
-    send_error,
+    send_json,
 )
+from portico.server.dialect import Dialect, OpenAIDialect, StreamEncoder
 from portico.server.headers import portico_headers
-from portico.server.validation import validate_body
-from portico.types import ChatChunk, ChatRequest, ChatResponse
+from portico.types import ChatChunk
 
 log = logging.getLogger("portico.request")
+OPENAI = OpenAIDialect()
 _SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
 
 
@@ -37,13 +36,18 @@ def _request_id(headers: dict[str, str]) -> str:
 
 
 async def handle_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
+    """POST /v1/chat/completions."""
+    await serve_chat(gateway, scope, receive, send, OPENAI)
+
+
+async def serve_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Send, dialect: Dialect) -> None:
     started = time.perf_counter()
     headers = header_map(scope)
     request_id = _request_id(headers)
     ctx: RequestContext | None = None
     try:
         body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
-        req = validate_body(ChatRequest, parse_json_object(body))
+        req = dialect.parse(parse_json_object(body))
         if not gateway.knows_model(req.model):
             raise ModelNotFound(
                 f"The model '{req.model}' does not exist. Available: {', '.join(gateway.model_ids())}.",
@@ -52,18 +56,17 @@ async def handle_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Se
         ctx = RequestContext(request_id=request_id, request=req, headers=headers, started=started)
         reply = await gateway.handle(ctx)
         if isinstance(reply, ChunkStream):
-            await _send_stream(gateway, ctx, reply, receive, send)
+            await _send_stream(gateway, ctx, reply, receive, send, dialect.encoder(ctx))
             return
-        await _send_response(gateway, ctx, reply, send)
+        await _send_response(gateway, ctx, dialect.response(ctx, reply), send)
     except PorticoError as exc:
-        await _fail(gateway, ctx, request_id, exc, send)
+        await _fail(gateway, ctx, request_id, exc, send, dialect)
     except Exception:
         log.exception("unhandled error in request %s", request_id)
-        await _fail(gateway, ctx, request_id, internal_error(request_id), send)
+        await _fail(gateway, ctx, request_id, internal_error(request_id), send, dialect)
 
 
-async def _send_response(gateway: Gateway, ctx: RequestContext, reply: ChatResponse, send: Send) -> None:
-    body = orjson.dumps(reply.model_dump(exclude_none=True))
+async def _send_response(gateway: Gateway, ctx: RequestContext, body: bytes, send: Send) -> None:
     headers = portico_headers(ctx)
     raw = [
         (b"content-type", b"application/json"),
@@ -75,9 +78,11 @@ async def _send_response(gateway: Gateway, ctx: RequestContext, reply: ChatRespo
     observe(gateway, ctx)
 
 
-async def _fail(gateway: Gateway, ctx: RequestContext | None, request_id: str, exc: PorticoError, send: Send) -> None:
+async def _fail(
+    gateway: Gateway, ctx: RequestContext | None, request_id: str, exc: PorticoError, send: Send, dialect: Dialect
+) -> None:
     headers = portico_headers(ctx) if ctx is not None else {"x-request-id": request_id}
-    await send_error(send, exc, headers)
+    await send_json(send, exc.status, dialect.error_body(exc), {**headers, **exc.response_headers()})
     if ctx is not None:
         ctx.status, ctx.error_code = exc.status, exc.code
         observe(gateway, ctx)
@@ -85,21 +90,8 @@ async def _fail(gateway: Gateway, ctx: RequestContext | None, request_id: str, e
         gateway.metrics.requests.labels("-", str(exc.status)).inc()
 
 
-def _sse(payload: bytes) -> bytes:
-    return b"data: " + payload + b"\n\n"
-
-
-def _chunk_bytes(ctx: RequestContext, chunk: ChatChunk) -> bytes | None:
-    data = chunk.model_dump(exclude_none=True)
-    if chunk.usage is not None and not chunk.choices:
-        if not ctx.request.include_usage:
-            return None
-        data["portico"] = {"cost_usd": round(ctx.cost_usd, 10)}
-    return _sse(orjson.dumps(data))
-
-
 async def _send_stream(
-    gateway: Gateway, ctx: RequestContext, stream: ChunkStream, receive: Receive, send: Send
+    gateway: Gateway, ctx: RequestContext, stream: ChunkStream, receive: Receive, send: Send, encoder: StreamEncoder
 ) -> None:
     """Pull the first chunk before sending headers, so failures before the first byte stay
     real HTTP errors (and fallbacks can still act); after it, failures become an SSE error event."""
@@ -123,11 +115,11 @@ async def _send_stream(
 
     async def pump() -> None:
         if first is not None:
-            data = _chunk_bytes(ctx, first)
+            data = encoder.chunk(first)
             if data:
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             async for chunk in chunks:
-                data = _chunk_bytes(ctx, chunk)
+                data = encoder.chunk(chunk)
                 if data:
                     await send({"type": "http.response.body", "body": data, "more_body": True})
 
@@ -151,16 +143,14 @@ async def _send_stream(
             ctx.status = 499
         elif isinstance(error, PorticoError):
             ctx.status, ctx.error_code = error.status, error.code
-            await send({"type": "http.response.body", "body": _sse(orjson.dumps(error.payload())), "more_body": False})
+            await send({"type": "http.response.body", "body": encoder.error(error), "more_body": False})
         elif error is not None:
             log.error("stream %s failed", ctx.request_id, exc_info=error)
             failure = internal_error(ctx.request_id)
             ctx.status, ctx.error_code = 500, "internal_error"
-            await send(
-                {"type": "http.response.body", "body": _sse(orjson.dumps(failure.payload())), "more_body": False}
-            )
+            await send({"type": "http.response.body", "body": encoder.error(failure), "more_body": False})
         else:
-            await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+            await send({"type": "http.response.body", "body": encoder.done(), "more_body": False})
     finally:
         await stream.close(ctx, error)
         observe(gateway, ctx)
