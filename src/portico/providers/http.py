@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
@@ -10,13 +11,18 @@ import orjson
 
 from portico.config import ModelSettings
 from portico.errors import PorticoError, UpstreamError, UpstreamStatus, UpstreamTimeout, UpstreamUnavailable
+from portico.providers.sse import sse_events
 
 
 class HttpClient:
-    """A lazily created, pooled aiohttp session; pass ``session`` to inject your own transport."""
+    """A lazily created, pooled aiohttp session; pass ``session`` to inject your own transport.
+    Every failure leaves it as a Portico error, named after ``provider``."""
 
-    def __init__(self, settings: ModelSettings, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self, settings: ModelSettings, session: aiohttp.ClientSession | None = None, *, provider: str = "upstream"
+    ) -> None:
         self.settings = settings
+        self.provider = provider
         self._session = session
         self._owned = session is None
 
@@ -38,6 +44,32 @@ class HttpClient:
         t = self.settings.timeout
         # A stream's stalls are policed per chunk by the SSE reader; the total still applies.
         return aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect, sock_read=None if stream else t.first_token)
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> bytes:
+        """POST and return the body of a successful answer."""
+        try:
+            async with self.session.post(url, data=body, headers=headers, timeout=self.timeout(stream=False)) as resp:
+                await raise_for_status(resp, self.provider)
+                return await resp.read()
+        except PorticoError:
+            raise
+        except Exception as exc:
+            raise map_transport_error(exc, self.provider) from exc
+
+    async def events(
+        self, url: str, body: bytes, headers: dict[str, str]
+    ) -> AsyncGenerator[tuple[str | None, bytes], None]:
+        """POST and yield the answer's server-sent events, policing first-byte and stall timeouts."""
+        t = self.settings.timeout
+        try:
+            async with self.session.post(url, data=body, headers=headers, timeout=self.timeout(stream=True)) as resp:
+                await raise_for_status(resp, self.provider)
+                async for event in sse_events(resp, first_timeout=t.first_token, idle_timeout=t.inter_token):
+                    yield event
+        except PorticoError:
+            raise
+        except Exception as exc:
+            raise map_transport_error(exc, self.provider) from exc
 
     async def aclose(self) -> None:
         if self._session is not None and self._owned and not self._session.closed:

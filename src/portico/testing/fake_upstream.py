@@ -232,39 +232,58 @@ class FakeUpstream:
         return None
 
     async def _openai(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, anthropic=False)
+
+    async def _anthropic(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, anthropic=True)
+
+    async def _serve(self, request: web.Request, *, anthropic: bool) -> web.StreamResponse:
         self.in_flight += 1
         try:
             body = await self._read(request)
             b = self._next()
-            early = await self._pre(request, b, anthropic=False)
+            early = await self._pre(request, b, anthropic=anthropic)
             if early is not None:
                 return early
             text = self._answer_text(body, b)
             prompt, completion = self._usage(text, b)
             model = str(body.get("model", "fake"))
-            cid = f"chatcmpl-fake{next(self._ids)}"
-            if not body.get("stream"):
-                self.served += 1
-                return web.json_response(
-                    {
-                        "id": cid,
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": model,
-                        "choices": [
-                            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-                        ],
-                        "usage": {
-                            "prompt_tokens": prompt,
-                            "completion_tokens": completion,
-                            "total_tokens": prompt + completion,
-                        },
-                    },
-                    dumps=lambda o: orjson.dumps(o).decode(),
-                )
-            return await self._openai_stream(request, body, b, text, cid, model, prompt, completion)
+            answer = self._anthropic_answer if anthropic else self._openai_answer
+            return await answer(request, body, b, text, model, prompt, completion)
         finally:
             self.in_flight -= 1
+
+    async def _openai_answer(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        b: Behaviour,
+        text: str,
+        model: str,
+        prompt: int,
+        completion: int,
+    ) -> web.StreamResponse:
+        cid = f"chatcmpl-fake{next(self._ids)}"
+        if not body.get("stream"):
+            self.served += 1
+            return web.json_response(
+                {
+                    "id": cid,
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    ],
+                    "usage": {
+                        "prompt_tokens": prompt,
+                        "completion_tokens": completion,
+                        "total_tokens": prompt + completion,
+                    },
+                },
+                dumps=lambda o: orjson.dumps(o).decode(),
+            )
+        return await self._openai_stream(request, body, b, text, cid, model, prompt, completion)
 
     def _pieces(self, text: str) -> list[str]:
         words = text.split(" ")
@@ -356,83 +375,78 @@ class FakeUpstream:
             self.disconnects += 1
             raise
 
-    async def _anthropic(self, request: web.Request) -> web.StreamResponse:
-        self.in_flight += 1
-        try:
-            body = await self._read(request)
-            b = self._next()
-            early = await self._pre(request, b, anthropic=True)
-            if early is not None:
-                return early
-            text = self._answer_text(body, b)
-            prompt, completion = self._usage(text, b)
-            model = str(body.get("model", "fake"))
-            mid = f"msg_fake{next(self._ids)}"
-            if not body.get("stream"):
-                self.served += 1
-                return web.json_response(
-                    {
+    async def _anthropic_answer(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        b: Behaviour,
+        text: str,
+        model: str,
+        prompt: int,
+        completion: int,
+    ) -> web.StreamResponse:
+        mid = f"msg_fake{next(self._ids)}"
+        if not body.get("stream"):
+            self.served += 1
+            return web.json_response(
+                {
+                    "id": mid,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [{"type": "text", "text": text}],
+                    "stop_reason": "end_turn",
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": prompt, "output_tokens": completion},
+                }
+            )
+        resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await resp.prepare(request)
+
+        def ev(name: str, data: dict[str, Any]) -> bytes:
+            return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+        events = [
+            ev(
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
                         "id": mid,
                         "type": "message",
                         "role": "assistant",
                         "model": model,
-                        "content": [{"type": "text", "text": text}],
-                        "stop_reason": "end_turn",
-                        "stop_sequence": None,
-                        "usage": {"input_tokens": prompt, "output_tokens": completion},
-                    }
+                        "content": [],
+                        "usage": {"input_tokens": prompt, "output_tokens": 1},
+                    },
+                },
+            ),
+            ev(
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            ),
+            ev("ping", {"type": "ping"}),
+            *[
+                ev(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
                 )
-            resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
-            await resp.prepare(request)
-
-            def ev(name: str, data: dict[str, Any]) -> bytes:
-                return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
-
-            events = [
-                ev(
-                    "message_start",
-                    {
-                        "type": "message_start",
-                        "message": {
-                            "id": mid,
-                            "type": "message",
-                            "role": "assistant",
-                            "model": model,
-                            "content": [],
-                            "usage": {"input_tokens": prompt, "output_tokens": 1},
-                        },
-                    },
-                ),
-                ev(
-                    "content_block_start",
-                    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-                ),
-                ev("ping", {"type": "ping"}),
-                *[
-                    ev(
-                        "content_block_delta",
-                        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
-                    )
-                    for p in self._pieces(text)
-                ],
-                ev("content_block_stop", {"type": "content_block_stop", "index": 0}),
-                ev(
-                    "message_delta",
-                    {
-                        "type": "message_delta",
-                        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                        "usage": {"output_tokens": completion},
-                    },
-                ),
-                ev("message_stop", {"type": "message_stop"}),
-            ]
-            err = ev(
-                "error", {"type": "error", "error": {"type": "overloaded_error", "message": "injected stream error"}}
-            )
-            await self._emit(request, resp, events, b, error_payload=err)
-            return resp
-        finally:
-            self.in_flight -= 1
+                for p in self._pieces(text)
+            ],
+            ev("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ev(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": completion},
+                },
+            ),
+            ev("message_stop", {"type": "message_stop"}),
+        ]
+        err = ev("error", {"type": "error", "error": {"type": "overloaded_error", "message": "injected stream error"}})
+        await self._emit(request, resp, events, b, error_payload=err)
+        return resp
 
 
 def main(argv: list[str] | None = None) -> None:
