@@ -206,6 +206,9 @@ def _raise(status: int, data: Any) -> None:
 
 def _register_features() -> None:
     """Feature packages add their commands here (each exposes ``register(app)``)."""
+    from portico.design.cli import register as register_design
+
+    register_design(app)
 
 
 _register_features()
