@@ -31,7 +31,7 @@ from portico.cache.settings import CacheSettings, SemanticSettings
 from portico.cache.verifier import PairVerifier
 
 ADVERSARIAL = Path(__file__).resolve().parent / "data" / "cache_adversarial_v1.jsonl"
-MARGIN = 0.02  # operating points aim this far above the recall target on the tune part
+MARGIN = 0.03  # operating points aim this far above the recall target on the tune part
 GPTCACHE_THRESHOLD = 0.8
 
 Arr = npt.NDArray[np.float32]
@@ -82,7 +82,7 @@ def main() -> None:
     verifier = PairVerifier()
     parts = {}
     for name, idx in (("tune", tune), ("test", test)):
-        x, y, cos, vetoed = features_for(rows, idx, vecs)
+        x, y, cos, vetoed = features_for(rows, idx, vecs, verifier.idf)
         parts[name] = (y, cos, vetoed, verifier.probability(x))
 
     # Baseline: GPTCache's policy, a cosine threshold on the same embeddings.
@@ -119,9 +119,8 @@ def main() -> None:
 
     # The batch figures above must be the gateway's decision: check a sample through the judge.
     judge = SemanticJudge(defaults, verifier)
-    for i in test[:300]:
+    for k, i in enumerate(test[:300]):
         a, b = normalize_turn(str(rows[i]["text_a"])), normalize_turn(str(rows[i]["text_b"]))
-        k = test.index(i)
         assert judge.decide(b, a, vecs[b], vecs[a]).hit == bool(eligible[k] and p[k] >= defaults.verifier_threshold)
 
     hits, total, by_kind = adversarial_hits(CacheSettings())

@@ -2,15 +2,21 @@
 
     .venv/bin/python bench/train_cache_verifier.py
 
-Writes ``src/portico/cache/data/cache_verifier_v1.npz`` (an MLP over pair features, plain
-arrays). Only the calibration part is used: ``train`` fits the model, ``tune`` picks the
-thresholds printed at the end. The test part (bench/cache_quality.py) is never read here.
+Writes ``src/portico/cache/data/cache_verifier_v1.npz``: gradient-boosted trees over the
+pair features of ``portico.cache.features`` as plain arrays, plus the word rarity (IDF)
+table those features use. Only the calibration part is read: ``train`` fits the model and
+the IDF table, ``tune`` shows the curve. The test part (bench/cache_quality.py) is never
+read here.
 """
 
 from __future__ import annotations
 
+import math
 import sys
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,68 +25,103 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _qqp
 
-from portico.cache.features import pair_features
+from portico.cache.features import FEATURE_NAMES, pair_features
 from portico.cache.normalize import normalize_turn
 from portico.cache.settings import SemanticSettings
 from portico.cache.signals import Signals
-from portico.cache.verifier import VERIFIER_FILE
+from portico.cache.verifier import VERIFIER_FILE, PairVerifier
 from portico.cache.vetoes import first_veto
 
-HIDDEN = 64
 SEED = 7
+MIN_DF = 2  # rarer words are "unseen" and get the top weight: keeps the table small
+
+Rows = list[dict[str, Any]]
+Vecs = dict[str, npt.NDArray[np.float32]]
+
+
+def idf_table(rows: Rows, idx: list[int]) -> tuple[dict[str, float], float]:
+    texts = {normalize_turn(str(rows[i][k])) for i in idx for k in ("text_a", "text_b")}
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update(Signals(text).token_set)
+    n = len(texts)
+    table = {w: math.log((n + 1) / (c + 1)) for w, c in df.items() if c >= MIN_DF}
+    return table, math.log((n + 1) / 1)
 
 
 def features_for(
-    rows: list[dict[str, object]], idx: list[int], vecs: dict[str, npt.NDArray[np.float32]]
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    rows: Rows, idx: list[int], vecs: Vecs, idf: Callable[[str], float]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
     """(features, labels, cosine, vetoed) for pairs ``idx``; text_a is the cached side."""
     vetoes = SemanticSettings().vetoes
     x, y, cos, vetoed = [], [], [], []
     for i in idx:
         a, b = normalize_turn(str(rows[i]["text_a"])), normalize_turn(str(rows[i]["text_b"]))
         sa, sb = Signals(a), Signals(b)
-        f = pair_features(sa, sb, vecs[a], vecs[b])
-        x.append(f)
-        y.append(int(rows[i]["label"]))  # type: ignore[call-overload]
-        cos.append(f[0])
+        c = float(np.dot(vecs[a], vecs[b]))
+        x.append(pair_features(sa, sb, c, idf))
+        y.append(int(rows[i]["label"]))
+        cos.append(c)
         vetoed.append(first_veto(sa, sb, vetoes) is not None)
-    return np.stack(x), np.asarray(y), np.asarray(cos, dtype=np.float32), np.asarray(vetoed)
+    return np.asarray(x), np.asarray(y), np.asarray(cos, dtype=np.float32), np.asarray(vetoed)
+
+
+def export(model: Any, table: dict[str, float], unseen: float) -> dict[str, Any]:
+    """HistGradientBoostingClassifier -> flat padded node arrays (one row per tree)."""
+    trees = [p[0].nodes for p in model._predictors]
+    width = max(len(t) for t in trees)
+    shape = (len(trees), width)
+    out: dict[str, Any] = {
+        "feature": np.full(shape, -1, dtype=np.int16),
+        "threshold": np.zeros(shape, dtype=np.float64),
+        "left": np.zeros(shape, dtype=np.int16),
+        "right": np.zeros(shape, dtype=np.int16),
+        "missing_left": np.zeros(shape, dtype=np.bool_),
+        "value": np.zeros(shape, dtype=np.float64),
+    }
+    for t, nodes in enumerate(trees):
+        k = len(nodes)
+        leaf = nodes["is_leaf"].astype(bool)
+        out["feature"][t, :k] = np.where(leaf, -1, nodes["feature_idx"])
+        out["threshold"][t, :k] = nodes["num_threshold"]
+        out["left"][t, :k] = nodes["left"]
+        out["right"][t, :k] = nodes["right"]
+        out["missing_left"][t, :k] = nodes["missing_go_to_left"].astype(bool)
+        out["value"][t, :k] = np.where(leaf, nodes["value"], 0.0)
+    words = sorted(table)
+    out.update(
+        baseline=np.asarray(float(np.ravel(model._baseline_prediction)[0])),
+        max_depth=np.asarray(int(max(int(t["depth"].max()) for t in trees)) + 1),
+        vocab=np.asarray(words),
+        idf=np.asarray([table[w] for w in words], dtype=np.float32),
+        unseen_idf=np.asarray(unseen),
+        feature_names=np.asarray(FEATURE_NAMES),
+    )
+    return out
 
 
 def main() -> None:
-    from sklearn.neural_network import MLPClassifier
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
     rows = _qqp.load_pairs()
     train, tune, _test = _qqp.split_pairs(rows)
-    calib = train + tune
-    vecs = _qqp.embed_cached([str(rows[i][k]) for i in calib for k in ("text_a", "text_b")])
-    x_tr, y_tr, cos_tr, veto_tr = features_for(rows, train, vecs)
-    floor = SemanticSettings().min_similarity
-    # Fit where the verifier is consulted: above the similarity floor and past the vetoes.
-    keep = (cos_tr >= floor - 0.05) & ~veto_tr
-    scaler = StandardScaler().fit(x_tr[keep])
-    model = MLPClassifier(
-        hidden_layer_sizes=(HIDDEN,), alpha=1e-2, max_iter=200, early_stopping=True, random_state=SEED
+    vecs = _qqp.embed_cached([str(rows[i][k]) for i in train + tune for k in ("text_a", "text_b")])
+    table, unseen = idf_table(rows, train)
+    x_tr, y_tr, _, _ = features_for(rows, train, vecs, lambda w: table.get(w, unseen))
+    model = HistGradientBoostingClassifier(
+        max_iter=300, learning_rate=0.05, max_leaf_nodes=31, l2_regularization=1.0, random_state=SEED
     )
-    model.fit(scaler.transform(x_tr[keep]), y_tr[keep])
+    model.fit(x_tr, y_tr)
     VERIFIER_FILE.parent.mkdir(parents=True, exist_ok=True)
-    arrays: dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int64]] = {
-        "mean": scaler.mean_.astype(np.float32),
-        "scale": scaler.scale_.astype(np.float32),
-        "n_layers": np.asarray(len(model.coefs_)),
-    }
-    for i, (w, b) in enumerate(zip(model.coefs_, model.intercepts_, strict=True)):
-        arrays[f"w{i}"] = w.astype(np.float32)
-        arrays[f"b{i}"] = b.astype(np.float32)
-    np.savez_compressed(VERIFIER_FILE, **arrays)  # type: ignore[arg-type]
-    print(f"trained on {int(keep.sum())} calibration pairs -> {VERIFIER_FILE} ({VERIFIER_FILE.stat().st_size} bytes)")
+    np.savez_compressed(VERIFIER_FILE, **export(model, table, unseen))
+    size = VERIFIER_FILE.stat().st_size
+    print(f"trained on {len(train)} calibration pairs, {len(table)} words -> {VERIFIER_FILE} ({size} bytes)")
 
-    from portico.cache.verifier import PairVerifier
-
-    x_tu, y_tu, cos_tu, veto_tu = features_for(rows, tune, vecs)
-    p = PairVerifier(VERIFIER_FILE).probability(x_tu)
-    eligible = (cos_tu >= floor) & ~veto_tu
+    verifier = PairVerifier(VERIFIER_FILE)
+    x_tu, y_tu, cos_tu, veto_tu = features_for(rows, tune, vecs, verifier.idf)
+    p = verifier.probability(x_tu)
+    assert np.allclose(p, model.predict_proba(x_tu)[:, 1], atol=1e-6), "exported trees disagree with sklearn"
+    eligible = (cos_tu >= SemanticSettings().min_similarity) & ~veto_tu
     positives = int(y_tu.sum())
     print(f"tune part: {len(tune)} pairs, {positives} duplicates")
     print(f"{'threshold':>9} {'served':>7} {'recall':>7} {'false_hit_share':>15}")

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 
-from portico.config import Settings, settings_from_dict
 from portico.server import create_app
-from portico.testing import FakeUpstream, serve_in_thread
-
-
-def make_settings(models: list[dict[str, Any]] | None = None, **sections: Any) -> Settings:
-    raw: dict[str, Any] = {
-        "models": models or [{"name": "echo", "provider": "echo"}],
-        "embeddings": {"enabled": False},
-        **sections,
-    }
-    return settings_from_dict(raw, env={})
+from portico.testing import FakeUpstream, make_settings, serve_in_thread
 
 
 @pytest.fixture

@@ -206,9 +206,13 @@ def _raise(status: int, data: Any) -> None:
 
 def _register_features() -> None:
     """Feature packages add their commands here (each exposes ``register(app)``)."""
+    from portico.auth.cli import register as register_controls
     from portico.design.cli import register as register_design
+    from portico.resilience.cli import register as register_resilience
 
+    register_controls(app)
     register_design(app)
+    register_resilience(app)
 
 
 _register_features()

@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
 from portico.errors import ConfigError
-from portico.resilience.settings import ResilienceSettings
 from portico.limits.settings import LimitsSettings
+from portico.resilience.settings import ResilienceSettings
 from portico.storage.settings import StorageSettings
 
 ProviderKind = Literal["local", "openai", "anthropic", "echo"]

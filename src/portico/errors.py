@@ -150,7 +150,7 @@ class UpstreamTimeout(UpstreamError):
 class UpstreamStatus(UpstreamError):
     """An upstream answered with an error status; 4xx are relayed as they are, 5xx become 502."""
 
-    RETRYABLE_STATUSES: ClassVar[frozenset[int]] = frozenset({408, 429, 500, 502, 503, 504})
+    RETRYABLE_STATUSES: ClassVar[frozenset[int]] = frozenset({408, 429, 500, 502, 503, 504, 529})  # 529: overloaded
 
     def __init__(
         self,

@@ -33,6 +33,8 @@ class Gateway:
         self.virtual_models: set[str] = set()  # names answered by stages (routes), not deployments
         self.on_start: list[Hook] = []
         self.on_stop: list[Hook] = []
+        # Checks a request's key for protected endpoints (/metrics); set by the controls when on.
+        self.key_check: Callable[[dict[str, str]], Awaitable[None]] | None = None
         self.extra_routers: list[Any] = []  # FastAPI routers mounted beside the hot path (admin, ...)
         attach(self)  # /admin/circuits and the shared breaker state (resilience)
         self._pipeline: Pipeline | None = None

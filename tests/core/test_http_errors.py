@@ -131,9 +131,8 @@ def test_upstream_hang_times_out_with_504(served: tuple[str, FakeUpstream]) -> N
 def test_connection_refused_is_503() -> None:
     import socket
 
-    from conftest import make_settings
     from portico.server import create_app
-    from portico.testing import serve_in_thread
+    from portico.testing import make_settings, serve_in_thread
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

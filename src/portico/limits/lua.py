@@ -64,7 +64,8 @@ local quota = {-1, -1, 0, -1, -1, 0}
 local seeds = {}
 for i = 0, nscopes - 1 do
   local a = 6 + i * 4
-  local rpm, tpm, conc, budget = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local rpm, tpm = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local conc, budget = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   local k = i * 5
   if rpm >= 0 then
     local used, all, newest = wsum(KEYS[k + 1])
@@ -114,7 +115,8 @@ if #seeds > 0 then
 end
 for i = 0, nscopes - 1 do
   local a = 6 + i * 4
-  local rpm, tpm, conc, budget = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local rpm, tpm = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local conc, budget = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   local k = i * 5
   if rpm >= 0 then
     redis.call('HINCRBY', KEYS[k + 1], sec, 1)
@@ -129,7 +131,7 @@ for i = 0, nscopes - 1 do
     redis.call('EXPIRE', KEYS[k + 3], lease * 2)
   end
   if budget >= 0 then
-    redis.call('ZADD', KEYS[k + 5], now + lease, ticket .. '|' .. cost)
+    redis.call('ZADD', KEYS[k + 5], now + lease, ticket .. '|' .. ARGV[4])
     redis.call('EXPIRE', KEYS[k + 5], lease * 2)
   end
 end
@@ -155,7 +157,7 @@ for i = 0, nscopes - 1 do
   if string.sub(flags, 4, 4) == '1' then
     redis.call('ZREM', KEYS[k + 5], ticket .. '|' .. reserved)
     if cost > 0 and redis.call('EXISTS', KEYS[k + 4]) == 1 then
-      redis.call('INCRBY', KEYS[k + 4], cost)
+      redis.call('INCRBY', KEYS[k + 4], ARGV[5])
     end
   end
 end

@@ -60,9 +60,7 @@ class MemoryLimiter:
                 spent = await self.spend_loader(lim.scope, pw.start) if self.spend_loader else 0.0
                 st.spent.setdefault(pw.id, to_nano(spent))
 
-    async def admit(
-        self, ticket: str, scopes: Sequence[ScopeLimits], *, tokens: int, cost_usd: float
-    ) -> Admission:
+    async def admit(self, ticket: str, scopes: Sequence[ScopeLimits], *, tokens: int, cost_usd: float) -> Admission:
         await self._seed(scopes, self.clock())
         # From here on no await: the check and the reservation are one atomic step.
         now = self.clock()
@@ -77,19 +75,32 @@ class MemoryLimiter:
                 used = window_sum(st.requests, sec, self.window_s)
                 if used + 1 > lim.rpm:
                     q = Quota(lim.rpm, 0, reset_after(st.requests, now, self.window_s))
-                    raise refuse("rpm", lim.scope, wait_until_free(st.requests, used + 1 - lim.rpm, now, self.window_s), q)
+                    raise refuse(
+                        "rpm",
+                        lim.scope,
+                        wait_until_free(st.requests, used + 1 - lim.rpm, now, self.window_s),
+                        q,
+                    )
                 if best_req is None or lim.rpm - used - 1 < best_req:
                     best_req = lim.rpm - used - 1
                     quota.limit_requests, quota.remaining_requests = lim.rpm, best_req
                     quota.reset_requests_s = reset_after({**st.requests, sec: 1}, now, self.window_s)
             if lim.tpm is not None:
                 used = window_sum(st.tokens, sec, self.window_s)
-                q = Quota(limit_tokens=lim.tpm, remaining_tokens=lim.tpm - used,
-                          reset_tokens_s=reset_after(st.tokens, now, self.window_s))
+                q = Quota(
+                    limit_tokens=lim.tpm,
+                    remaining_tokens=lim.tpm - used,
+                    reset_tokens_s=reset_after(st.tokens, now, self.window_s),
+                )
                 if tokens > lim.tpm:
                     raise refuse("too_large", lim.scope, None, q)
                 if used + tokens > lim.tpm:
-                    raise refuse("tpm", lim.scope, wait_until_free(st.tokens, used + tokens - lim.tpm, now, self.window_s), q)
+                    raise refuse(
+                        "tpm",
+                        lim.scope,
+                        wait_until_free(st.tokens, used + tokens - lim.tpm, now, self.window_s),
+                        q,
+                    )
                 if best_tok is None or lim.tpm - used - tokens < best_tok:
                     best_tok = lim.tpm - used - tokens
                     quota.limit_tokens, quota.remaining_tokens = lim.tpm, best_tok
@@ -106,8 +117,7 @@ class MemoryLimiter:
                     del res[t]
                 total = st.spent.get(pw.id, 0) + sum(a for a, _ in res.values()) + cost
                 if total > to_nano(lim.budget_usd):
-                    retry = None if pw.ttl_s is None else float(pw.ttl_s - 86400)
-                    raise refuse("budget", lim.scope, retry, quota)
+                    raise refuse("budget", lim.scope, pw.retry_after(now), quota)
         for lim in scopes:
             st = self._scope(lim.scope)
             if lim.rpm is not None:
@@ -118,7 +128,7 @@ class MemoryLimiter:
                 st.leases[ticket] = now + self.lease_s
             if lim.budget_usd is not None:
                 st.reserved[period_window(lim.period, now).id][ticket] = (cost, now + self.lease_s)
-        return Admission(ticket, tuple(scopes), tokens, cost, sec, quota)
+        return Admission(ticket, tuple(scopes), tokens, cost, sec, now, quota)
 
     async def settle(self, admission: Admission, *, tokens: int, cost_usd: float) -> None:
         if admission.settled or admission.degraded:
@@ -132,7 +142,7 @@ class MemoryLimiter:
                 st.tokens[admission.window_second] += tokens - admission.tokens
             st.leases.pop(admission.ticket, None)
             if lim.budget_usd is not None:
-                pid = period_window(lim.period, admission.window_second).id  # charged to the admission's period
+                pid = period_window(lim.period, admission.at).id  # charged to the admission's period
                 st.reserved.get(pid, {}).pop(admission.ticket, None)
                 if pid in st.spent:
                     st.spent[pid] += cost

@@ -34,14 +34,15 @@ def refuse(reason: str, scope: str, retry_after: float | None, quota: Quota) -> 
     kind, _, _ = scope.partition(":")
     if reason == "budget":
         return BudgetExceeded(
-            f"The {kind}'s budget is exhausted for this period (or this request's maximum cost would exceed it).",
+            f"The {kind}'s budget is exhausted for this period "
+            "(or this request's maximum possible cost would exceed it).",
             retry_after=retry_after,
             headers=headers,
         )
     if reason == "too_large":
         return RateLimited(
-            f"This request's tokens (prompt estimate + max_tokens) exceed the {kind}'s whole tokens-per-minute "
-            "limit; lower max_tokens.",
+            f"This request's tokens (prompt estimate + max_tokens) exceed the {kind}'s whole "
+            "tokens-per-minute limit; lower max_tokens.",
             code="request_too_large",
             retryable=False,
             headers=headers,

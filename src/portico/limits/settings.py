@@ -26,7 +26,9 @@ class LimitsSettings(BaseModel):
     redis_timeout_s: float = Field(default=0.5, gt=0)
     window_s: int = Field(default=60, ge=1, description="the RPM/TPM window; 60 = per minute")
     lease_s: int = Field(
-        default=900, ge=1, description="a concurrency slot or budget reservation a crashed replica never settled expires"
+        default=900,
+        ge=1,
+        description="a concurrency slot or budget reservation a crashed replica never settled expires",
     )
     chars_per_token: float = Field(
         default=3.0, gt=0, description="prompt-token estimate for reservations; low = conservative"

@@ -72,7 +72,9 @@ async def handle_ready(gateway: Gateway, scope: Scope, receive: Receive, send: S
 
 
 async def handle_metrics(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
-    if gateway.settings.metrics.require_key and gateway.settings.auth.master_key is not None:
+    if gateway.settings.metrics.require_key and gateway.key_check is not None:
+        await gateway.key_check(header_map(scope))
+    elif gateway.settings.metrics.require_key and gateway.settings.auth.master_key is not None:
         auth = header_map(scope).get("authorization", "")
         token = auth[7:] if auth[:7].lower() == "bearer " else ""
         expected = gateway.settings.auth.master_key.get_secret_value()

@@ -24,6 +24,19 @@ log = logging.getLogger("portico.storage.recorder")
 _RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
+_FIELDS = frozenset(RequestRecord.__dataclass_fields__)
+
+
+def _parse(line: bytes) -> RequestRecord | None:
+    """A journal line as a record; fields of another version are ignored, garbage is skipped."""
+    try:
+        data = orjson.loads(line)
+        return RequestRecord(**{k: v for k, v in data.items() if k in _FIELDS})
+    except (orjson.JSONDecodeError, TypeError, AttributeError):
+        log.warning("skipping an unreadable journal line (%d bytes)", len(line))
+        return None
+
+
 class Recorder:
     """Makes request records durable before the response is released, and stores them in batches."""
 
@@ -49,7 +62,7 @@ class Recorder:
     async def replay(self, directory: Path) -> int:
         count = 0
         for path, lines in orphan_segments(directory):
-            records = [RequestRecord(**orjson.loads(line)) for line in lines]
+            records = [r for r in map(_parse, lines) if r is not None]
             for i in range(0, len(records), self.settings.batch_size):
                 await self.store.write_records(records[i : i + self.settings.batch_size])
             count += len(records)
@@ -89,7 +102,7 @@ class Recorder:
             batch = self._queue[: self.settings.batch_size]
             try:
                 await self.store.write_records([r for r, _, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - the database may be down; records stay queued
+            except Exception as exc:
                 delay = _RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)]
                 log.warning("storing %d request records failed (%s); retrying in %.1fs", len(batch), exc, delay)
                 attempt += 1
@@ -108,6 +121,10 @@ class Recorder:
             if self.journal is not None:
                 for seg, n in counts.items():
                     self.journal.committed(seg, n)
+
+    async def flush(self) -> None:
+        """Store everything queued now (admin reports and tests read the database)."""
+        await self._flush_all()
 
     async def stop(self) -> None:
         """Store everything queued, then close the journal (kept on disk if the database failed)."""

@@ -99,11 +99,12 @@ class KeyRecord:
 class RequestRecord:
     """One request: the ledger row and the audit row are both built from it.
 
-    Identified by ``request_id`` so writing it twice (a WAL replay) is harmless.
+    Identified by ``record_id`` so writing it twice (a journal replay) is harmless.
     """
 
-    request_id: str
+    request_id: str  # as the client sees it (x-request-id; a client may reuse one)
     ts: float
+    record_id: str = ""  # unique per record, made by the gateway: the idempotency key; "" = request_id
     key_id: str | None = None
     team_id: str | None = None
     model_requested: str = ""

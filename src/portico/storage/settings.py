@@ -21,6 +21,7 @@ class StorageSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    enabled: bool = Field(default=True, description="false: a stateless gateway without keys, limits, ledger or audit")
     url: str = "sqlite+aiosqlite:///portico.db"
     schema_name: str | None = Field(
         default=None, description="PostgreSQL schema to use (created if missing); None = the default"

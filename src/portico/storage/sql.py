@@ -96,6 +96,7 @@ def _team(row: Row[Any]) -> TeamRecord:
 
 def _ledger_row(r: RequestRecord) -> dict[str, Any]:
     return {
+        "record_id": r.record_id or r.request_id,
         "request_id": r.request_id,
         "ts": r.ts,
         "day": _day(r.ts),
@@ -113,6 +114,7 @@ def _ledger_row(r: RequestRecord) -> dict[str, Any]:
 
 def _audit_row(r: RequestRecord) -> dict[str, Any]:
     return {
+        "record_id": r.record_id or r.request_id,
         "request_id": r.request_id,
         "ts": r.ts,
         "key_id": r.key_id,
@@ -152,8 +154,9 @@ class SqlStore:
     # ---- keys
 
     async def create_key(self, spec: KeySpec, *, secret_hash: str, hint: str) -> KeyRecord:
-        values = {
-            "id": "key_" + secrets.token_hex(8),
+        key_id = "key_" + secrets.token_hex(8)
+        values: dict[str, Any] = {
+            "id": key_id,
             "secret_hash": secret_hash,
             "hint": hint,
             "name": spec.name,
@@ -173,7 +176,7 @@ class SqlStore:
         }
         async with self.engine.begin() as conn:
             await conn.execute(insert(keys).values(**values))
-        record = await self.get_key(values["id"])
+        record = await self.get_key(key_id)
         assert record is not None
         return record
 
@@ -216,8 +219,9 @@ class SqlStore:
     # ---- teams
 
     async def create_team(self, spec: TeamSpec) -> TeamRecord:
-        values = {
-            "id": "team_" + secrets.token_hex(6),
+        team_id = "team_" + secrets.token_hex(6)
+        values: dict[str, Any] = {
+            "id": team_id,
             "name": spec.name,
             "allowed_models": list(spec.allowed_models),
             "rpm": spec.rpm,
@@ -230,7 +234,7 @@ class SqlStore:
         }
         async with self.engine.begin() as conn:
             await conn.execute(insert(teams).values(**values))
-        record = await self.get_team(values["id"])
+        record = await self.get_team(team_id)
         assert record is not None
         return record
 
@@ -253,9 +257,9 @@ class SqlStore:
         rows = [_audit_row(r) for r in records]
         async with self.engine.begin() as conn:
             if billable:
-                stmt = self._insert(ledger).on_conflict_do_nothing(index_elements=["request_id"])
+                stmt = self._insert(ledger).on_conflict_do_nothing(index_elements=["record_id"])
                 await conn.execute(stmt, billable)
-            stmt = self._insert(audit).on_conflict_do_nothing(index_elements=["request_id"])
+            stmt = self._insert(audit).on_conflict_do_nothing(index_elements=["record_id"])
             await conn.execute(stmt, rows)
 
     async def spend(
@@ -268,9 +272,12 @@ class SqlStore:
         team_id: str | None = None,
         model: str | None = None,
     ) -> list[SpendRow]:
-        column = {"key": ledger.c.key_id, "team": ledger.c.team_id, "model": ledger.c.model, "day": ledger.c.day}[
-            group_by
-        ]
+        column = {
+            "key": ledger.c.key_id,
+            "team": ledger.c.team_id,
+            "model": ledger.c.model,
+            "day": ledger.c.day,
+        }[group_by]
         cost = func.coalesce(func.sum(ledger.c.cost_usd), 0.0)
         query = select(
             column,
@@ -290,8 +297,13 @@ class SqlStore:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [
-            SpendRow(group=str(r[0]) if r[0] is not None else "-", requests=int(r[1]),
-                     prompt_tokens=int(r[2]), completion_tokens=int(r[3]), cost_usd=float(r[4]))
+            SpendRow(
+                group=str(r[0]) if r[0] is not None else "-",
+                requests=int(r[1]),
+                prompt_tokens=int(r[2]),
+                completion_tokens=int(r[3]),
+                cost_usd=float(r[4]),
+            )
             for r in rows
         ]
 

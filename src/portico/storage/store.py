@@ -32,7 +32,7 @@ class Store(Protocol):
 
     # request records
     async def write_records(self, records: Sequence[RequestRecord]) -> None:
-        """Insert ledger and audit rows; a record whose request id is already stored is skipped."""
+        """Insert ledger and audit rows; a record whose record id is already stored is skipped."""
 
     async def spend(
         self,

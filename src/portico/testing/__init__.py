@@ -4,5 +4,15 @@ from portico.providers.echo import EchoProvider
 from portico.testing.fake_upstream import FailureMix, FakeUpstream, Received
 from portico.testing.faults import Behaviour, Script
 from portico.testing.server import serve_in_thread
+from portico.testing.settings import make_settings
 
-__all__ = ["Behaviour", "EchoProvider", "FailureMix", "FakeUpstream", "Received", "Script", "serve_in_thread"]
+__all__ = [
+    "Behaviour",
+    "EchoProvider",
+    "FailureMix",
+    "FakeUpstream",
+    "Received",
+    "Script",
+    "make_settings",
+    "serve_in_thread",
+]

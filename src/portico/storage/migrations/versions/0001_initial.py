@@ -52,7 +52,8 @@ def upgrade() -> None:
     op.create_table(
         "portico_ledger",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("request_id", sa.String(80), nullable=False, unique=True),
+        sa.Column("record_id", sa.String(80), nullable=False, unique=True),
+        sa.Column("request_id", sa.String(128), nullable=False),
         sa.Column("ts", sa.Float, nullable=False),
         sa.Column("day", sa.String(10), nullable=False),
         sa.Column("key_id", sa.String(40)),
@@ -68,10 +69,12 @@ def upgrade() -> None:
     op.create_index("ix_portico_ledger_key_ts", "portico_ledger", ["key_id", "ts"])
     op.create_index("ix_portico_ledger_team_ts", "portico_ledger", ["team_id", "ts"])
     op.create_index("ix_portico_ledger_ts", "portico_ledger", ["ts"])
+    op.create_index("ix_portico_ledger_request_id", "portico_ledger", ["request_id"])
     op.create_table(
         "portico_audit",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("request_id", sa.String(80), nullable=False, unique=True),
+        sa.Column("record_id", sa.String(80), nullable=False, unique=True),
+        sa.Column("request_id", sa.String(128), nullable=False),
         sa.Column("ts", sa.Float, nullable=False),
         sa.Column("key_id", sa.String(40)),
         sa.Column("team_id", sa.String(40)),
@@ -93,6 +96,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_portico_audit_ts", "portico_audit", ["ts"])
     op.create_index("ix_portico_audit_key_ts", "portico_audit", ["key_id", "ts"])
+    op.create_index("ix_portico_audit_request_id", "portico_audit", ["request_id"])
 
 
 def downgrade() -> None:

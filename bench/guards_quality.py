@@ -1,0 +1,308 @@
+"""Guard quality on ../shared/data/safety (or $PORTICO_SHARED_DATA/safety).
+
+    .venv/bin/python bench/guards_quality.py
+
+PII: presidio_synth_v2.json, span overlap with matching type, per type and overall, for
+Portico's detector and for plain Presidio (same spaCy model, default recognizers and
+settings) run side by side. Recognizers and thresholds were tuned on the even template
+ids ("dev" half); the headline ``pii_f1`` is the odd template ids ("test" half).
+Injection: s-labs test split (recall at the threshold giving <= 1% FPR, and at the
+shipped threshold chosen on validation), neuralchemy test split (cross-dataset, shipped
+threshold), XSTest's 250 safe prompts (FPR at the shipped threshold, rules included).
+Content: 5-fold cross-validated per-category precision/recall/F1 on openai_moderation,
+recall on HarmBench behaviours, FPR on XSTest safe prompts. Pseudonymization round trip
+through randomly split SSE chunks.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, LinearTextClassifier  # noqa: E402
+from portico.guards.injection_rules import match_rules  # noqa: E402
+from portico.guards.pii import DEFAULT_ENTITIES, PiiDetector, rewrite  # noqa: E402
+from portico.guards.presidio_engine import build_analyzer  # noqa: E402
+from portico.guards.runtime import GuardRuntime  # noqa: E402
+from portico.guards.vault import PseudonymVault  # noqa: E402
+
+DATA = Path(os.environ.get("PORTICO_SHARED_DATA", ROOT.parent / "shared" / "data")) / "safety"
+CACHE = Path("/tmp/portico-cache")
+console = Console(width=140)
+
+# Dataset types -> the types both systems are scored on. STREET_ADDRESS, GPE and ZIP_CODE
+# are all "where someone lives" and count as LOCATION; DOMAIN_NAME is Presidio's URL.
+GOLD_MAP = {"STREET_ADDRESS": "LOCATION", "GPE": "LOCATION", "ZIP_CODE": "LOCATION", "DOMAIN_NAME": "URL"}
+PRED_MAP = {"STREET_ADDRESS": "LOCATION"}
+SCORED = {GOLD_MAP.get(t, t) for t in DEFAULT_ENTITIES} - {"STREET_ADDRESS"}
+UNSCORED_NOTE = (
+    "not scored (not in the entity set; neither system targets them): ORGANIZATION, DATE_TIME, NRP, AGE, TITLE"
+)
+
+
+def prf(tp_pred: int, n_pred: int, tp_gold: int, n_gold: int) -> tuple[float, float, float]:
+    p = tp_pred / n_pred if n_pred else 1.0
+    r = tp_gold / n_gold if n_gold else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def score_pii(
+    samples: list[dict], predict
+) -> tuple[dict[str, tuple[float, float, float, int]], tuple[float, float, float]]:
+    tp_p, n_p, tp_g, n_g = Counter(), Counter(), Counter(), Counter()
+    for x in samples:
+        gold = [
+            (s["start_position"], s["end_position"], GOLD_MAP.get(s["entity_type"], s["entity_type"]))
+            for s in x["spans"]
+        ]
+        gold = [g for g in gold if g[2] in SCORED]
+        pred = [(s, e, PRED_MAP.get(t, t)) for s, e, t in predict(x["full_text"])]
+        pred = [p for p in pred if p[2] in SCORED]
+        for p in pred:
+            n_p[p[2]] += 1
+            tp_p[p[2]] += any(g[2] == p[2] and g[0] < p[1] and p[0] < g[1] for g in gold)
+        for g in gold:
+            n_g[g[2]] += 1
+            tp_g[g[2]] += any(g[2] == p[2] and g[0] < p[1] and p[0] < g[1] for p in pred)
+    per = {t: (*prf(tp_p[t], n_p[t], tp_g[t], n_g[t]), n_g[t]) for t in sorted(SCORED)}
+    overall = prf(sum(tp_p.values()), sum(n_p.values()), sum(tp_g.values()), sum(n_g.values()))
+    return per, overall
+
+
+def bench_pii() -> dict[str, float]:
+    samples = json.loads((DATA / "presidio_synth_v2.json").read_text(encoding="utf-8"))
+    halves = {
+        "dev": [x for x in samples if x["template_id"] % 2 == 0],
+        "test": [x for x in samples if x["template_id"] % 2 == 1],
+    }
+    ours = PiiDetector(GuardRuntime().analyzer)
+    plain = build_analyzer(fast=False)  # Presidio defaults: whole pipeline, stock recognizers (email made offline)
+    systems = {
+        "portico": lambda t: [(e.start, e.end, e.type) for e in ours.detect(t)],
+        "presidio": lambda t: [(r.start, r.end, r.entity_type) for r in plain.analyze(t, language="en")],
+    }
+    out: dict[str, float] = {}
+    for split in ("test", "dev"):
+        table = Table(
+            title=f"PII on presidio_synth_v2, {split} half ({len(halves[split])} texts), span overlap + same type"
+        )
+        table.add_column("entity")
+        table.add_column("n", justify="right")
+        for name in systems:
+            for m in ("P", "R", "F1"):
+                table.add_column(f"{name} {m}", justify="right")
+        results = {}
+        for name, fn in systems.items():
+            t0 = time.perf_counter()
+            results[name] = score_pii(halves[split], fn)
+            out[f"{name}_{split}_ms"] = (time.perf_counter() - t0) / len(halves[split]) * 1000
+        for t in sorted(SCORED):
+            row = [t, str(results["portico"][0][t][3])]
+            for name in systems:
+                row += [f"{v:.3f}" for v in results[name][0][t][:3]]
+            table.add_row(*row)
+        row = ["OVERALL", ""]
+        for name in systems:
+            row += [f"{v:.3f}" for v in results[name][1]]
+            out[f"{name}_{split}_f1"] = results[name][1][2]
+        table.add_row(*row)
+        console.print(table)
+    console.print(UNSCORED_NOTE)
+    console.print(f"mean ms/text: portico {out['portico_test_ms']:.1f}, presidio {out['presidio_test_ms']:.1f}")
+    return out
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    from train_guards import embed_cached
+
+    from portico.embeddings import MiniLMEmbedder
+
+    return embed_cached(MiniLMEmbedder(), texts)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.open(encoding="utf-8")))
+
+
+def injection_scores(model: LinearTextClassifier, texts: list[str]) -> np.ndarray:
+    s = model.scores(texts, embed(texts))[:, 0]
+    rules = np.array([bool(match_rules(t)) for t in texts])
+    return np.where(rules, 1.0, s)
+
+
+def recall_at_fpr(scores: np.ndarray, y: np.ndarray, max_fpr: float) -> tuple[float, float]:
+    neg = np.sort(scores[y == 0])[::-1]
+    k = int(np.floor(max_fpr * len(neg)))
+    thr = neg[k] + 1e-9 if k < len(neg) else 0.0
+    return float(np.mean(scores[y == 1] >= thr)), float(np.mean(scores[y == 0] >= thr))
+
+
+def bench_injection() -> dict[str, float]:
+    model = LinearTextClassifier(INJECTION_MODEL)
+    thr = model.thresholds["injection"]
+    rows = read_csv(DATA / "injection_slabs/test.csv")
+    st, sy = [r["text"] for r in rows], np.array([int(r["label"]) for r in rows])
+    ss = injection_scores(model, st)
+    rec1, fpr1 = recall_at_fpr(ss, sy, 0.01)
+    nc = [json.loads(line) for line in (DATA / "injection_neuralchemy/test.jsonl").open(encoding="utf-8")]
+    nt, ny = [r["text"] for r in nc], np.array([int(r["label"]) for r in nc])
+    ns = injection_scores(model, nt)
+    xs = read_csv(DATA / "xstest_prompts.csv")
+    safe = [r["prompt"] for r in xs if r["label"] == "safe"]
+    xss = injection_scores(model, safe)
+    table = Table(title=f"Prompt injection ({model.version}, shipped threshold {thr:.3f} from s-labs validation)")
+    for c in ("set", "n", "recall", "FPR", "note"):
+        table.add_column(c)
+    table.add_row(
+        "s-labs test", str(len(st)), f"{rec1:.3f}", f"{fpr1:.4f}", "threshold at <= 1% FPR on test (ROC point)"
+    )
+    table.add_row(
+        "s-labs test",
+        str(len(st)),
+        f"{np.mean(ss[sy == 1] >= thr):.3f}",
+        f"{np.mean(ss[sy == 0] >= thr):.4f}",
+        "shipped threshold",
+    )
+    nrec = float(np.mean(ns[ny == 1] >= thr))
+    table.add_row(
+        "neuralchemy test",
+        str(len(nt)),
+        f"{nrec:.3f}",
+        f"{np.mean(ns[ny == 0] >= thr):.4f}",
+        "cross-dataset, shipped threshold",
+    )
+    nrec1, nfpr1 = recall_at_fpr(ns, ny, 0.01)
+    table.add_row(
+        "neuralchemy test", str(len(nt)), f"{nrec1:.3f}", f"{nfpr1:.4f}", "threshold at <= 1% FPR (ROC point)"
+    )
+    xfpr = float(np.mean(xss >= thr))
+    table.add_row("XSTest safe", str(len(safe)), "", f"{xfpr:.4f}", "shipped threshold, rules included")
+    console.print(table)
+    cats = Counter(r["category"] for r, s in zip(nc, ns, strict=True) if r["label"] == 1 and s < thr)
+    console.print(f"neuralchemy misses by category: {dict(cats.most_common(8))}")
+    return {"injection_recall_at_1pct_fpr": rec1, "injection_cross_recall": nrec, "xstest_safe_fpr": xfpr}
+
+
+def bench_content() -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from train_guards import CONTENT_FEATURES, CONTENT_LABELS, CONTENT_NGRAM, content_corpus, design, fit_features
+
+    from portico.guards.classifier import char_vectorizer
+
+    model = LinearTextClassifier(CONTENT_MODEL)
+    texts, y, moderation = content_corpus(DATA.parent)
+    emb = embed(texts)
+    table = Table(title="Content filter, 5-fold cross-validated on openai_moderation_1680 (threshold = shipped one)")
+    for c in ("category", "positives", "precision", "recall", "F1", "FPR benign prompts"):
+        table.add_column(c)
+    pred = np.zeros(y.shape, dtype=bool)
+    folds = StratifiedKFold(5, shuffle=True, random_state=1).split(texts, y.any(axis=1) * 1 + moderation * 2)
+    for tr, te in folds:
+        transformer, chars = fit_features([texts[i] for i in tr], CONTENT_FEATURES, CONTENT_NGRAM)
+        te_chars = transformer.transform(
+            char_vectorizer(CONTENT_FEATURES, CONTENT_NGRAM).transform([texts[i] for i in te])
+        )
+        x_tr, x_te = design(chars, emb[tr]), design(te_chars, emb[te])
+        for j, name in enumerate(CONTENT_LABELS):
+            m = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x_tr, y[tr, j])
+            pred[te, j] = m.predict_proba(x_te)[:, 1] >= model.thresholds[name]
+    f1s = []
+    for j, name in enumerate(CONTENT_LABELS):
+        pm, ym = pred[moderation, j], y[moderation, j] == 1
+        tp = int(np.sum(pm & ym))
+        p, r, f = prf(tp, int(pm.sum()), tp, int(ym.sum()))
+        f1s.append(f)
+        fpr = float(np.mean(pred[~moderation, j]))
+        table.add_row(name, str(int(ym.sum())), f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", f"{fpr:.4f}")
+    console.print(table)
+    harm = [r["Behavior"] for r in read_csv(DATA / "harmbench_text_all.csv")]
+    hs = model.scores(harm, embed(harm))
+    hits = np.array([[s >= model.thresholds[lab] for lab, s in zip(model.labels, row, strict=True)] for row in hs])
+    safe = [r["prompt"] for r in read_csv(DATA / "xstest_prompts.csv") if r["label"] == "safe"]
+    xs = model.scores(safe, embed(safe))
+    xhits = np.array([[s >= model.thresholds[lab] for lab, s in zip(model.labels, row, strict=True)] for row in xs])
+    harm_recall = float(np.mean(hits.any(axis=1)))
+    content_xfpr = float(np.mean(xhits.any(axis=1)))
+    console.print(
+        f"HarmBench recall (any category): {harm_recall:.3f} of {len(harm)}; "
+        f"XSTest safe FPR (content): {content_xfpr:.3f}"
+    )
+    return {
+        "content_macro_f1": float(np.mean(f1s)),
+        "harmbench_recall": harm_recall,
+        "content_xstest_fpr": content_xfpr,
+    }
+
+
+def bench_roundtrip(seed: int = 0) -> dict[str, float]:
+    """Pseudonymize PII test sentences, let a fake model repeat them, stream the answer in
+    random pieces and check every placeholder comes back as the original value."""
+    samples = json.loads((DATA / "presidio_synth_v2.json").read_text(encoding="utf-8"))
+    detector = PiiDetector(GuardRuntime().analyzer)
+    rng = random.Random(seed)
+    ok = total = 0
+    for x in samples[:300]:
+        text = x["full_text"]
+        entities = detector.detect(text)
+        if not entities:
+            continue
+        vault = PseudonymVault()
+        masked = rewrite(text, entities, lambda e, v, vault=vault: vault.placeholder(e.type, v))
+        answer = f"You wrote: {masked} Done."
+        restorer, out, i = vault.streamer(), [], 0
+        while i < len(answer):
+            step = rng.randint(1, 8)
+            out.append(restorer.feed(answer[i : i + step]))
+            i += step
+        out.append(restorer.flush())
+        total += 1
+        ok += "".join(out) == f"You wrote: {text} Done."
+    share = ok / max(total, 1)
+    console.print(f"Pseudonymization round trip through random 1-8 char chunks: {ok}/{total} answers fully restored")
+    return {"pseudonym_roundtrip": share}
+
+
+def main() -> None:
+    if not DATA.exists():
+        sys.exit(f"no data at {DATA}: set PORTICO_SHARED_DATA")
+    res: dict[str, float] = {}
+    pii = bench_pii()
+    res["pii_f1"] = pii["portico_test_f1"]
+    res["presidio_baseline_f1"] = pii["presidio_test_f1"]
+    res["pii_f1_dev"] = pii["portico_dev_f1"]
+    res.update(bench_injection())
+    res.update(bench_content())
+    res.update(bench_roundtrip())
+    keys = [
+        "pii_f1",
+        "presidio_baseline_f1",
+        "injection_recall_at_1pct_fpr",
+        "injection_cross_recall",
+        "xstest_safe_fpr",
+        "content_macro_f1",
+        "harmbench_recall",
+        "content_xstest_fpr",
+        "pseudonym_roundtrip",
+        "pii_f1_dev",
+    ]
+    print("RESULT " + " ".join(f"{k}={res[k]:.4f}" for k in keys))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Guard stage latency: p50/p95 per request for prompts of ~50, 300 and 2,000 tokens with
+all input guards on (PII pseudonymize, injection, content), beside the plain pipeline
+(same terminal, no guard stage) and with a per-guard breakdown. Pinned to one core.
+
+    .venv/bin/python bench/guards_speed.py [--runs 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from portico.guards import GuardRuntime, GuardSettings, GuardStage  # noqa: E402
+from portico.guards.factory import build_guard  # noqa: E402
+from portico.pipeline import Pipeline, Reply, RequestContext  # noqa: E402
+from portico.types import ChatMessage, ChatRequest, ChatResponse, Choice, ResponseMessage  # noqa: E402
+
+SENTENCES = [
+    "Please summarise the quarterly report and list the three main risks for the board.",
+    "My colleague Maria Gonzalez (maria.gonzalez@example.com) will join the call on Tuesday.",
+    "The deployment failed because the database migration timed out after thirty seconds.",
+    "Can you rewrite this paragraph so that it sounds friendlier but stays concise?",
+    "Ship the replacement part to 742 Evergreen Terrace, Springfield, and call +1 415 555 0134.",
+    "We compared three caching strategies and the semantic one saved forty percent of the cost.",
+    "Explain the difference between precision and recall with a short example.",
+    "The customer asked whether the invoice could be split across two cost centres.",
+]
+CONFIG = {
+    "default": {
+        "input": [
+            {"type": "pii", "action": "pseudonymize"},
+            {"type": "injection", "action": "flag"},
+            {"type": "content", "action": "flag"},
+        ]
+    }
+}
+
+
+def prompt(tokens: int, count, rng: random.Random) -> str:
+    parts: list[str] = []
+    while count(" ".join(parts)) < tokens:
+        parts.append(rng.choice(SENTENCES))
+    return " ".join(parts)
+
+
+async def terminal(ctx: RequestContext) -> Reply:
+    return ChatResponse(model="m", choices=[Choice(message=ResponseMessage(content="ok"))])
+
+
+async def timed(pipe: Pipeline, text: str, runs: int) -> np.ndarray:
+    out = []
+    for i in range(runs):
+        ctx = RequestContext(f"r{i}", ChatRequest(model="m", messages=[ChatMessage(role="user", content=text)]))
+        t0 = time.perf_counter()
+        await pipe(ctx)
+        out.append((time.perf_counter() - t0) * 1000)
+    return np.array(out)
+
+
+async def main(runs: int) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    runtime = GuardRuntime()
+    runtime.warm_up()
+    count = runtime.embedder.count_tokens
+    rng = random.Random(0)
+    guarded = Pipeline([GuardStage(GuardSettings.model_validate(CONFIG), runtime)], terminal)
+    plain = Pipeline([], terminal)
+    console = Console(width=140)
+    table = Table(title=f"Guard stage latency, one core, {runs} runs each (ms)")
+    for c in (
+        "tokens",
+        "plain p50",
+        "plain p95",
+        "guards p50",
+        "guards p95",
+        "pii p50",
+        "injection p50",
+        "content p50",
+    ):
+        table.add_column(c, justify="right")
+    result: dict[str, float] = {}
+    specs = GuardSettings.model_validate(CONFIG).default.input
+    for size in (50, 300, 2000):
+        text = prompt(size, count, rng)
+        await timed(guarded, text, 3)  # warm caches for this size
+        p = await timed(plain, text, runs)
+        g = await timed(guarded, text, runs)
+        per = {}
+        for spec in specs:
+            guard = build_guard(spec, runtime)
+            times = []
+            for i in range(max(10, runs // 3)):
+                ctx = RequestContext(f"s{i}", ChatRequest(model="m", messages=[ChatMessage(role="user", content=text)]))
+                t0 = time.perf_counter()
+                await guard.check(text, ctx)
+                times.append((time.perf_counter() - t0) * 1000)
+            per[spec.type] = float(np.median(times))
+        table.add_row(
+            str(count(text)),
+            f"{np.percentile(p, 50):.2f}",
+            f"{np.percentile(p, 95):.2f}",
+            f"{np.percentile(g, 50):.1f}",
+            f"{np.percentile(g, 95):.1f}",
+            f"{per['pii']:.1f}",
+            f"{per['injection']:.1f}",
+            f"{per['content']:.1f}",
+        )
+        result[f"guard_p95_ms_{size}tok"] = float(np.percentile(g, 95))
+        result[f"guard_p50_ms_{size}tok"] = float(np.percentile(g, 50))
+        result[f"plain_p95_ms_{size}tok"] = float(np.percentile(p, 95))
+    console.print(table)
+    console.print(
+        "injection and content share one MiniLM embedding per text inside the stage; "
+        "the per-guard columns each pay for their own."
+    )
+    keys = [
+        "guard_p95_ms_300tok",
+        "guard_p50_ms_300tok",
+        "plain_p95_ms_300tok",
+        "guard_p95_ms_50tok",
+        "guard_p95_ms_2000tok",
+    ]
+    print("RESULT " + " ".join(f"{k}={result[k]:.2f}" for k in keys))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=60)
+    asyncio.run(main(parser.parse_args().runs))

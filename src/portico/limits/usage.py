@@ -1,0 +1,39 @@
+"""Real usage and cost of a finished (or cut) request, as admission and accounting settle it."""
+
+from __future__ import annotations
+
+from portico.limits import estimate
+from portico.limits.prices import PriceCatalog
+from portico.pipeline import RequestContext
+from portico.types import Usage
+
+STREAM_CHARS = "portico.limits.stream_chars"  # ctx.state: completion chars seen on a stream
+
+
+def final_usage(ctx: RequestContext) -> Usage:
+    """ctx.usage when the provider reported it; else an estimate from what was streamed."""
+    if ctx.usage is not None:
+        return ctx.usage
+    chars = ctx.state.get(STREAM_CHARS)
+    if chars is None:
+        return Usage()
+    prompt = estimate.prompt_tokens(ctx.request, 4.0)  # an estimate of what was, not a bound
+    usage = Usage.of(prompt, estimate.completion_tokens(int(chars)))
+    ctx.usage = usage
+    return usage
+
+
+def fill_cost(ctx: RequestContext, catalog: PriceCatalog) -> float:
+    """Set ctx.cost_usd from usage and the served model's price unless a stage already did.
+
+    Cache hits cost nothing: the cache stage reports them with cache_status != "miss"."""
+    if ctx.cost_usd > 0 or ctx.cache_status not in ("miss", "", "bypass"):
+        return ctx.cost_usd
+    usage = final_usage(ctx)
+    if usage.prompt_tokens or usage.completion_tokens:
+        ctx.cost_usd = catalog.cost(ctx.model, usage.prompt_tokens, usage.completion_tokens)
+    return ctx.cost_usd
+
+
+def count_stream_chars(ctx: RequestContext, text: str) -> None:
+    ctx.state[STREAM_CHARS] = ctx.state.get(STREAM_CHARS, 0) + len(text)
