@@ -208,10 +208,12 @@ def _register_features() -> None:
     """Feature packages add their commands here (each exposes ``register(app)``)."""
     from portico.auth.cli import register as register_controls
     from portico.design.cli import register as register_design
+    from portico.evals.cli import register as register_evals
     from portico.resilience.cli import register as register_resilience
 
     register_controls(app)
     register_design(app)
+    register_evals(app)
     register_resilience(app)
 
 

@@ -11,12 +11,15 @@ import httpx
 import typer
 from rich.console import Console
 
+from portico.config import Settings
+from portico.errors import ConfigError
 from portico.evals.client import RequestOptions
 from portico.evals.inprocess import StartupFailed, inprocess_client
 from portico.evals.pricing import Price, PriceTable
 from portico.evals.records import Target
 from portico.evals.report_terminal import parse_metrics
 from portico.evals.session import (
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
     EvalOptions,
     HttpFactory,
@@ -26,7 +29,9 @@ from portico.evals.session import (
 )
 from portico.evals.targets import TargetsError, load_targets
 
-eval_app = typer.Typer(help="Evaluate models and routes: accuracy, latency, cost; gate deployments.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluate models and routes: accuracy, latency, cost; gate deployments.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -40,9 +45,15 @@ def _usage(console: Console, message: str) -> typer.Exit:
 
 @eval_app.command("run")
 def run(
-    dataset: Annotated[Path, typer.Option("--dataset", "-d", help="JSONL or CSV dataset.")],
-    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Model name (repeat for side-by-side).")] = None,
-    route: Annotated[list[str] | None, typer.Option("--route", "-r", help="Route (virtual model) name; repeatable.")] = None,
+    dataset: Annotated[
+        Path, typer.Option("--dataset", "-d", help="JSONL or CSV file, or sample:NAME (arithmetic, capitals, ...).")
+    ],
+    model: Annotated[
+        list[str] | None, typer.Option("--model", "-m", help="Model name (repeat for side-by-side).")
+    ] = None,
+    route: Annotated[
+        list[str] | None, typer.Option("--route", "-r", help="Route (virtual model) name; repeatable.")
+    ] = None,
     metrics: Annotated[str, typer.Option(help="Columns: accuracy,latency,cost,ttft,errors,cache,tokens.")] = (
         "accuracy,latency,cost"
     ),
@@ -50,7 +61,7 @@ def run(
     judge_model: Annotated[str | None, typer.Option(help="Model for llm_judge checks.")] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=256)] = 4,
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N rows.")] = None,
-    targets: Annotated[Path | None, typer.Option(help="YAML: metric -> condition, e.g. accuracy: \">= 0.9\".")] = None,
+    targets: Annotated[Path | None, typer.Option(help='YAML: metric -> condition, e.g. accuracy: ">= 0.9".')] = None,
     out: Annotated[Path, typer.Option(help="Directory for the JSON and HTML reports.")] = Path("eval-reports"),
     base_url: Annotated[str | None, typer.Option(help="A running gateway (else in-process).")] = None,
     config: Annotated[Path | None, typer.Option(help="Gateway config for in-process runs.")] = None,
@@ -59,14 +70,16 @@ def run(
     temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.0,
     timeout: Annotated[float, typer.Option(min=0.1, help="Per-request timeout, seconds.")] = 120.0,
     api_key: Annotated[
-        str | None, typer.Option(envvar="PORTICO_API_KEY", show_default=False, help="Bearer key (env PORTICO_API_KEY).")
+        str | None,
+        typer.Option(envvar="PORTICO_API_KEY", show_default=False, help="Bearer key (env PORTICO_API_KEY)."),
     ] = None,
 ) -> None:
     """Run a dataset against one or more models/routes and write terminal, JSON and HTML reports.
 
     Exit codes: 0 ok, 1 a target missed its critical level, 2 usage error, 130 interrupted.
     """
-    console = Console(stderr=False)
+    # Logs (CI) are not terminals: rich would wrap the table at 80 columns there.
+    console = Console(width=None if sys.stdout.isatty() else 160)
     try:
         metric_names = parse_metrics(metrics)
         specs = load_targets(targets) if targets is not None else []
@@ -81,6 +94,11 @@ def run(
     if base_url:
         http: HttpFactory = remote_client(base_url, headers)
         info["base_url"] = base_url
+        if config is not None:  # prices for replies without a cost header (streams)
+            try:
+                prices = _prices(_settings(config))
+            except UsageError as exc:
+                raise _usage(console, str(exc)) from None
     else:
         try:
             http, prices, info = _in_process(config, headers, [t.name for t in chosen])
@@ -106,6 +124,9 @@ def run(
     except (StartupFailed, httpx.HTTPError) as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from None
+    except KeyboardInterrupt:  # before any row finished (start-up): nothing to report
+        console.print("interrupted before the run started; no report written")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     raise typer.Exit(result.exit_code)
 
 
@@ -113,12 +134,10 @@ def _in_process(
     config: Path | None, headers: dict[str, str], names: list[str]
 ) -> tuple[HttpFactory, PriceTable, dict[str, Any]]:
     """The gateway built from ``--config`` (or the default config), reached without a socket."""
-    from portico.config import load_config
-    from portico.errors import ConfigError
     from portico.server import create_app
 
+    settings = _settings(config)
     try:
-        settings = load_config(config)
         app = create_app(settings)
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
@@ -126,15 +145,31 @@ def _in_process(
     if unknown:
         known = ", ".join(app.gateway.model_ids())
         raise UsageError(f"unknown model/route {', '.join(unknown)} in {settings.source}; configured: {known}")
-    prices = PriceTable(
-        {m.name: Price(m.price.input_per_mtok, m.price.output_per_mtok) for m in settings.models}
-        | {m.model or m.name: Price(m.price.input_per_mtok, m.price.output_per_mtok) for m in settings.models}
-    )
+    prices = _prices(settings)
 
     def factory() -> AbstractAsyncContextManager[httpx.AsyncClient]:
         return inprocess_client(app, headers)
 
     return factory, prices, {"config": settings.source}
+
+
+def _settings(config: Path | None) -> Settings:
+    from portico.config import load_config
+
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _prices(settings: Settings) -> PriceTable:
+    """Both the configured name and the upstream model id, since replies carry either."""
+    table: dict[str, Price] = {}
+    for m in settings.models:
+        price = Price(m.price.input_per_mtok, m.price.output_per_mtok)
+        table[m.name] = price
+        table.setdefault(m.model or m.name, price)
+    return PriceTable(table)
 
 
 def main() -> None:  # pragma: no cover - convenience for `python -m portico.evals.cli`

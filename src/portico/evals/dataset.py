@@ -65,8 +65,25 @@ class RowError(ValueError):
     """A row that cannot be evaluated; the message says what to fix."""
 
 
+SAMPLES_DIR = Path(__file__).with_name("data")
+
+
+def resolve_dataset(path: Path) -> Path:
+    """``sample:NAME`` names a dataset shipped with Portico (arithmetic, capitals, json_extraction)."""
+    text = str(path)
+    if not text.startswith("sample:"):
+        return path
+    name = text.removeprefix("sample:")
+    found = SAMPLES_DIR / f"{name}.jsonl"
+    if not found.is_file():
+        known = ", ".join(sorted(p.stem for p in SAMPLES_DIR.glob("*.jsonl")))
+        raise FileNotFoundError(f"no sample dataset {name!r}; shipped samples: {known}")
+    return found
+
+
 def load_dataset(path: Path, *, limit: int | None = None) -> Dataset:
     """Load ``path`` (``.jsonl``/``.json`` lines or ``.csv``); bad rows are reported, not fatal."""
+    path = resolve_dataset(path)
     if not path.is_file():
         raise FileNotFoundError(f"dataset not found: {path}")
     if path.suffix.lower() == ".csv":
@@ -118,7 +135,9 @@ def _csv_rows(path: Path) -> Iterable[tuple[int, Any]]:
                     k = "prompt"
                 elif k == "answer":
                     k = "expected"
-                if k == "assert" and value:
+                if k == "assert":
+                    if not value:
+                        continue
                     try:
                         out[k] = json.loads(value)
                     except json.JSONDecodeError:
@@ -193,7 +212,7 @@ def _asserts(value: Any) -> tuple[Assertion, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise RowError("'assert' must be a list of objects like {\"type\": \"contains\", \"value\": \"x\"}")
+        raise RowError('\'assert\' must be a list of objects like {"type": "contains", "value": "x"}')
     out: list[Assertion] = []
     for i, item in enumerate(value):
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):

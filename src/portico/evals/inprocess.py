@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 
 Message = MutableMapping[str, Any]
-ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-                   Awaitable[None]]
+ASGIApp = Callable[
+    [MutableMapping[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+    Awaitable[None],
+]
 
 
 class StartupFailed(RuntimeError):
@@ -35,7 +37,10 @@ async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
     async def send(message: Message) -> None:
         await outbox.put(message)
 
-    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send))
+    async def serve() -> None:
+        await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+
+    task = asyncio.create_task(serve())
     await inbox.put({"type": "lifespan.startup"})
     reply = await _next(outbox, task)
     if reply.get("type") == "lifespan.startup.failed":
@@ -65,6 +70,6 @@ async def _next(outbox: asyncio.Queue[Message], task: asyncio.Task[None]) -> Mes
 async def inprocess_client(app: ASGIApp, headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client whose requests go straight into ``app`` (started and stopped around it)."""
     async with lifespan(app):
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://portico.inprocess", headers=headers) as c:
             yield c

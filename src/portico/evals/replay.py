@@ -111,9 +111,7 @@ def share_for_quality(curve: Curve, quality: float) -> float | None:
     return float(x0 + (quality - y0) * (x1 - x0) / (y1 - y0)) if y1 != y0 else float(x1)
 
 
-def cost_reduction_at(
-    curve: Curve, *, quality_fraction: float, weak_cost: float, strong_cost: float
-) -> float | None:
+def cost_reduction_at(curve: Curve, *, quality_fraction: float, weak_cost: float, strong_cost: float) -> float | None:
     """Cost saved versus always calling the strong model, at the cheapest point reaching
     ``quality_fraction`` of the strong model's quality; costs are per request (any unit)."""
     if strong_cost <= 0:

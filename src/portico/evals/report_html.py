@@ -78,11 +78,10 @@ def latency_histogram_svg(series: Mapping[str, Sequence[float]], *, width: int =
             x = pad_l + b * slot + i * bar_w
             parts.append(
                 f"<rect x='{x:.1f}' y='{pad_t + plot_h - h:.1f}' width='{bar_w:.1f}' height='{h:.1f}' "
-                f"fill='{color}'><title>{_e(name)}: {int(n)} in {edges[b]:.0f}-{edges[b + 1]:.0f} ms</title></rect>"
+                f"fill='{color}'><title>{_e(name)}: {int(n)} in "
+                f"{edges[b]:.0f}-{edges[b + 1]:.0f} ms</title></rect>"
             )
-        parts.append(
-            f"<text x='{pad_l + 5}' y='{pad_t + 12 + 14 * i}' fill='{color}' font-size='12'>{_e(name)}</text>"
-        )
+        parts.append(f"<text x='{pad_l + 5}' y='{pad_t + 12 + 14 * i}' fill='{color}' font-size='12'>{_e(name)}</text>")
     for frac in (0.0, 0.5, 1.0):
         x = pad_l + frac * plot_w
         parts.append(

@@ -61,9 +61,7 @@ def verdict_table(verdicts: Sequence[Verdict]) -> Table:
     style = {"pass": "green", "warn": "yellow", "fail": "bold red"}
     for v in verdicts:
         value = "not measured" if v.value is None else f"{v.value:.4g}"
-        table.add_row(
-            v.target, v.metric, value, v.condition, v.critical, f"[{style[v.status]}]{v.status}[/]"
-        )
+        table.add_row(v.target, v.metric, value, v.condition, v.critical, f"[{style[v.status]}]{v.status}[/]")
     return table
 
 

@@ -12,6 +12,7 @@ from portico.evals.records import RowResult, RunState, Target
 from portico.evals.scoring import ScorerSet
 
 OnResult = Callable[[RowResult], None]
+_DRAIN_SECONDS = 2.0
 
 
 class EvalRunner:
@@ -32,9 +33,7 @@ class EvalRunner:
         self._prices = prices or PriceTable()
         self._concurrency = concurrency
 
-    async def run(
-        self, cases: Sequence[EvalCase], state: RunState, on_result: OnResult | None = None
-    ) -> RunState:
+    async def run(self, cases: Sequence[EvalCase], state: RunState, on_result: OnResult | None = None) -> RunState:
         """Fill ``state`` as rows complete. On cancellation, finished rows stay in ``state``."""
         queue: asyncio.Queue[tuple[EvalCase, Target]] = asyncio.Queue()
         # Interleave targets per case so side-by-side figures see the same load over time.
@@ -42,26 +41,40 @@ class EvalRunner:
             for target in state.targets:
                 queue.put_nowait((case, target))
 
+        if queue.empty():
+            return state
+        stop = asyncio.Event()
+
         async def worker() -> None:
-            while True:
+            while not stop.is_set():
+                # In-process replies (echo, cache hits) may never suspend; yield so that a
+                # cancellation (Ctrl-C) and the progress bar get their turn between rows.
+                await asyncio.sleep(0)
                 try:
                     case, target = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
                 row = await self.evaluate(case, target)
+                if stop.is_set():
+                    return
                 state.add(row)
                 if on_result is not None:
                     on_result(row)
 
         workers = [asyncio.create_task(worker()) for _ in range(min(self._concurrency, queue.qsize()))]
         try:
-            await asyncio.gather(*workers)
+            # asyncio.wait, not gather: a cancelled gather waits for every child to finish, and a
+            # child may be inside code that absorbs the cancellation; the stop flag ends them all.
+            await asyncio.wait(workers)
         except asyncio.CancelledError:
             state.interrupted = True
-            raise
-        finally:
+            stop.set()
             for w in workers:
                 w.cancel()
+            await asyncio.wait(workers, timeout=_DRAIN_SECONDS)
+            raise
+        for w in workers:
+            w.result()  # re-raise a worker's failure
         return state
 
     async def evaluate(self, case: EvalCase, target: Target) -> RowResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,7 @@ def run_evaluation(
         raise UsageError(str(exc)) from exc
     if not options.targets:
         raise UsageError("give at least one --model or --route")
+    # The judge calls the gateway through the run's client, which exists only inside the loop.
     holder: dict[str, ChatClient] = {}
 
     async def complete(messages: Sequence[Any], model: str) -> str:
@@ -192,19 +193,12 @@ def finish(options: EvalOptions, state: RunState, console: Console, info: dict[s
 
 
 def remote_client(base_url: str, headers: dict[str, str]) -> HttpFactory:
-    def factory() -> AbstractAsyncContextManager[httpx.AsyncClient]:
-        return _remote(base_url, headers)
-
-    return factory
-
-
-def _remote(base_url: str, headers: dict[str, str]) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-    from contextlib import asynccontextmanager
+    """A client for a running gateway; the pool is sized well above any sane ``--concurrency``."""
 
     @asynccontextmanager
-    async def cm() -> AsyncIterator[httpx.AsyncClient]:
+    async def factory() -> AsyncIterator[httpx.AsyncClient]:
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-        async with httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers, limits=limits) as c:
-            yield c
+        async with httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers, limits=limits) as client:
+            yield client
 
-    return cm()
+    return factory

@@ -69,6 +69,14 @@ class Condition:
     threshold: float
 
     def holds(self, value: float) -> bool:
+        # Figures are sums of floats: forgive rounding noise at the boundary (1.0000000002 <= 1).
+        slack = 1e-9 * max(1.0, abs(self.threshold))
+        if self.op in ("<=", "<"):
+            value -= slack
+        elif self.op in (">=", ">"):
+            value += slack
+        else:
+            return abs(value - self.threshold) <= slack
         return _OPS[self.op](value, self.threshold)
 
     def __str__(self) -> str:
@@ -104,10 +112,10 @@ class Verdict:
 
 def parse_condition(metric: str, text: Any) -> Condition:
     if not isinstance(text, str):
-        raise TargetsError(f"{metric}: condition must be a string like \">= 0.9\", got {text!r}")
+        raise TargetsError(f'{metric}: condition must be a string like ">= 0.9", got {text!r}')
     m = _COND.match(text)
     if not m:
-        raise TargetsError(f"{metric}: malformed condition {text!r}; write e.g. \">= 0.9\" or \"<= 2000\"")
+        raise TargetsError(f'{metric}: malformed condition {text!r}; write e.g. ">= 0.9" or "<= 2000"')
     value = float(m.group(2)) / (100 if m.group(3) else 1)
     return Condition(op=m.group(1), threshold=value)
 
@@ -119,7 +127,9 @@ def derive_critical(metric: str, target: Condition) -> Condition:
         return Condition(target.op, 2 * t if t > 0 else t)
     if target.op in (">=", ">"):
         if METRICS[metric]:
-            return Condition(target.op, min(t, 2 * t - 1))
+            # A share: twice the shortfall from 1 (0.9 -> 0.8); where that reaches 0 or below,
+            # half the target instead, so low targets keep a critical level that can fail.
+            return Condition(target.op, min(t, 2 * t - 1 if 2 * t - 1 > 0 else t / 2))
         return Condition(target.op, t / 2 if t > 0 else t)
     return target
 
@@ -142,12 +152,10 @@ def parse_targets(raw: Any) -> list[TargetSpec]:
         if isinstance(value, dict):
             unknown = set(value) - {"target", "critical"}
             if unknown or "target" not in value:
-                raise TargetsError(f"{name}: use {{target: \">= 0.9\", critical: \">= 0.8\"}}")
+                raise TargetsError(f'{name}: use {{target: ">= 0.9", critical: ">= 0.8"}}')
             target = parse_condition(metric, value["target"])
             critical = (
-                parse_condition(metric, value["critical"])
-                if "critical" in value
-                else derive_critical(metric, target)
+                parse_condition(metric, value["critical"]) if "critical" in value else derive_critical(metric, target)
             )
         else:
             target = parse_condition(metric, value)
