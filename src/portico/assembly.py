@@ -9,6 +9,7 @@ from __future__ import annotations
 from portico.auth.wiring import install_controls
 from portico.config import Settings
 from portico.gateway import Gateway
+from portico.routing.wiring import install_routing
 
 
 def assemble(settings: Settings) -> Gateway:
@@ -16,4 +17,5 @@ def assemble(settings: Settings) -> Gateway:
     controls = install_controls(gateway)
     if controls is not None:
         gateway.key_check = controls.check_key
+    install_routing(gateway)
     return gateway

@@ -208,12 +208,17 @@ def _register_features() -> None:
     """Feature packages add their commands here (each exposes ``register(app)``)."""
     from portico.auth.cli import register as register_controls
     from portico.design.cli import register as register_design
+    from portico.evals.cli import eval_app
     from portico.evals.cli import register as register_evals
     from portico.resilience.cli import register as register_resilience
+    from portico.routing.cli import register as register_routing
+    from portico.routing.cli import register_eval as register_router_eval
 
     register_controls(app)
     register_design(app)
     register_evals(app)
+    register_router_eval(eval_app)
+    register_routing(app)
     register_resilience(app)
 
 

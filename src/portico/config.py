@@ -13,73 +13,30 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
 from portico.errors import ConfigError
 from portico.limits.settings import LimitsSettings
+from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
 from portico.resilience.settings import ResilienceSettings
+from portico.routing.settings import RoutingSettings
 from portico.storage.settings import StorageSettings
 
-ProviderKind = Literal["local", "openai", "anthropic", "echo"]
+__all__ = [
+    "ModelSettings",
+    "Price",
+    "ProviderKind",
+    "Settings",
+    "TimeoutSettings",
+    "load_config",
+    "settings_from_dict",
+]
 CONFIG_ENV = "PORTICO_CONFIG"
 DEFAULT_CONFIG_FILE = "portico.yaml"
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Price(_Section):
-    """USD per million tokens."""
-
-    input_per_mtok: float = Field(default=0.0, ge=0)
-    output_per_mtok: float = Field(default=0.0, ge=0)
-
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
-
-
-class TimeoutSettings(_Section):
-    """Seconds. ``first_token`` bounds the wait for the first byte/token, ``inter_token`` a stalled stream."""
-
-    connect: float = Field(default=5.0, gt=0)
-    first_token: float = Field(default=60.0, gt=0)
-    inter_token: float = Field(default=30.0, gt=0)
-    total: float = Field(default=600.0, gt=0)
-
-
-class ModelSettings(_Section):
-    """One deployment of a model name. The same ``name`` may appear several times."""
-
-    name: str = Field(min_length=1)
-    provider: ProviderKind
-    model: str | None = Field(default=None, description="upstream model id; defaults to name")
-    base_url: str | None = None
-    api_key: SecretStr | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    price: Price = Field(default_factory=Price)
-    context_window: int | None = Field(default=None, ge=1)
-    weight: float = Field(default=1.0, gt=0)
-    priority: int = 0
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
-    timeout: TimeoutSettings = Field(default_factory=TimeoutSettings)
-    max_connections: int = Field(default=256, ge=1)
-    # local (llama.cpp) only
-    model_path: str | None = None
-    n_ctx: int = Field(default=2048, ge=128)
-    threads: int | None = Field(default=None, ge=1)
-    max_queue: int = Field(default=64, ge=1)
-
-    @property
-    def upstream_model(self) -> str:
-        return self.model or self.name
-
-    @model_validator(mode="after")
-    def _needs_url(self) -> ModelSettings:
-        if self.provider in ("openai",) and not self.base_url:
-            raise ValueError(f"model '{self.name}': provider '{self.provider}' needs base_url")
-        return self
 
 
 class ServerSettings(_Section):
@@ -114,6 +71,7 @@ class Settings(_Section):
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 

@@ -8,8 +8,8 @@ from contextlib import aclosing
 import aiohttp
 import orjson
 
-from portico.config import ModelSettings
 from portico.errors import UpstreamError, UpstreamStatus
+from portico.model_settings import ModelSettings
 from portico.providers.anthropic_wire import StreamTranslator, from_anthropic, to_anthropic
 from portico.providers.http import HttpClient, decode_json
 from portico.types import ChatChunk, ChatRequest, ChatResponse

@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from portico.config import ModelSettings
 from portico.errors import PorticoError, UpstreamError, UpstreamStatus, UpstreamTimeout, UpstreamUnavailable
+from portico.model_settings import ModelSettings
 from portico.providers.sse import sse_events
 
 

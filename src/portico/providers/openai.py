@@ -10,8 +10,8 @@ import aiohttp
 import orjson
 from pydantic import ValidationError
 
-from portico.config import ModelSettings
 from portico.errors import UpstreamError
+from portico.model_settings import ModelSettings
 from portico.providers.http import HttpClient, decode_json
 from portico.types import ChatChunk, ChatRequest, ChatResponse
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portico.config import ModelSettings
+from portico.model_settings import ModelSettings
 from portico.providers.anthropic import AnthropicProvider
 from portico.providers.base import Provider
 from portico.providers.echo import EchoProvider

@@ -1,12 +1,12 @@
 """The ``routing:`` config section: virtual model names, each served by one policy.
 
-    routing:
-      routes:
-        - name: auto
-          policy: complexity
-          fast: local
-          strong: gpt-4o-mini
-          threshold: {strong_share: 0.3}
+routing:
+  routes:
+    - name: auto
+      policy: complexity
+      fast: local
+      strong: gpt-4o-mini
+      threshold: {strong_share: 0.3}
 """
 
 from __future__ import annotations

@@ -1,0 +1,194 @@
+"""``portico router train|score`` and ``portico eval router``."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import orjson
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+
+from portico.errors import ConfigError
+from portico.pipeline import RequestContext
+from portico.routing.settings import ComplexityRoute, RoutingSettings, Threshold
+from portico.types import ChatMessage, ChatRequest
+
+EXIT_USAGE = 2
+router_app = typer.Typer(help="Request routing: score prompts, train the complexity model.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(router_app, name="router")
+
+
+def register_eval(eval_app: typer.Typer) -> None:
+    eval_app.command("router")(eval_router)
+
+
+def load_routing_settings(path: Path | None) -> RoutingSettings:
+    """The ``routing:`` section of a portico.yaml (no routes without a file)."""
+    if path is None:
+        return RoutingSettings()
+    from portico.config import Settings, load_config
+
+    if "routing" in Settings.model_fields:
+        settings: Any = load_config(path)
+        routing: RoutingSettings = settings.routing
+        return routing
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        return RoutingSettings.model_validate(raw.get("routing") or {})
+    except ValidationError as exc:
+        raise ConfigError(f"Invalid routing section in {path}: {exc}") from exc
+
+
+def read_prompts(path: Path) -> list[ChatRequest]:
+    """Lines ``{"prompt": "..."}`` or ``{"messages": [...]}`` as chat requests."""
+    out: list[ChatRequest] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = orjson.loads(line)
+            if isinstance(row, dict) and isinstance(row.get("prompt"), str):
+                messages = [ChatMessage(role="user", content=row["prompt"])]
+            elif isinstance(row, dict) and isinstance(row.get("messages"), list):
+                messages = [ChatMessage.model_validate(m) for m in row["messages"]]
+            else:
+                raise ValueError('need {"prompt": "..."} or {"messages": [...]}')
+            out.append(ChatRequest(model="router-score", messages=messages))
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from exc
+    return out
+
+
+@router_app.command("score")
+def score(
+    prompts: Annotated[Path, typer.Argument(help='JSONL: {"prompt": ".."} or {"messages": [..]} per line')],
+    policy: Annotated[
+        str, typer.Option("--policy", "-p", help="a route name from --config, or 'complexity' (shipped model)")
+    ] = "complexity",
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="portico.yaml with a routing: section")] = None,
+    share: Annotated[float, typer.Option(help="strong share for the built-in 'complexity' policy")] = 0.5,
+) -> None:
+    """Print one JSON line per prompt: score (strong model needed) and route, as the gateway decides."""
+    err = Console(stderr=True)
+    try:
+        requests = read_prompts(prompts)
+        settings = load_routing_settings(config)
+        if settings.route(policy) is None:
+            if policy != "complexity":
+                names = [r.name for r in settings.routes]
+                raise ValueError(f"no route '{policy}' (routes: {names or 'none'}; or use 'complexity')")
+            built_in = ComplexityRoute(
+                name="complexity", policy="complexity", fast="fast", strong="strong",
+                threshold=Threshold(strong_share=share),
+            )  # fmt: skip
+            settings = RoutingSettings(routes=[built_in])
+        stage = _stage(settings, policy)
+    except (OSError, ValueError, ConfigError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    router = stage.routers.get(policy)
+    if router is None:
+        err.print(f"[bold red]error:[/] route '{policy}' calls models (cascade/ensemble); it cannot score offline")
+        raise typer.Exit(EXIT_USAGE)
+    from portico.routing.complexity import ComplexityRouter
+    from portico.routing.features import request_text
+
+    for i, req in enumerate(requests):
+        ctx = RequestContext(request_id=uuid.uuid4().hex, request=req.model_copy(update={"model": policy}))
+        route = router.decide(ctx)
+        row: dict[str, Any] = {"index": i, "score": route.score, "route": route.model, "reason": route.reason}
+        if isinstance(router, ComplexityRouter):  # the three class probabilities behind the score
+            p = router.model.probabilities(request_text(req))
+            row["p_strong_better"] = round(float(p[2]), 4)
+            row["p_fast_better"] = round(float(p[0]), 4)
+        typer.echo(orjson.dumps(row))
+
+
+def _stage(settings: RoutingSettings, policy: str) -> Any:
+    from portico.routing.settings import IntentRoute, RulesRoute
+    from portico.routing.stage import RoutingStage
+
+    cfg = settings.route(policy)
+    needs_embedder = isinstance(cfg, IntentRoute) or (isinstance(cfg, RulesRoute) and bool(cfg.intents))
+    embedder = None
+    if needs_embedder:
+        from portico.embeddings import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder()
+    only = RoutingSettings(routes=[cfg] if cfg is not None else [])
+    return RoutingStage(only, embedder=embedder)
+
+
+def _read_outcomes(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    texts: list[str] = []
+    fast: list[float] = []
+    strong: list[float] = []
+    for req, line in zip(read_prompts(path), _nonblank(path), strict=True):
+        row = orjson.loads(line)
+        f, s = row.get("fast", row.get("weak")), row.get("strong")
+        if not isinstance(f, int | float) or not isinstance(s, int | float):
+            raise ValueError(f'{path}: every line needs numeric "fast" and "strong" qualities in [0, 1]')
+        texts.append(req.last_user_text() or req.prompt_text())
+        fast.append(float(f))
+        strong.append(float(s))
+    return texts, np.array(fast), np.array(strong)
+
+
+def _nonblank(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@router_app.command("train")
+def train(
+    data: Annotated[Path, typer.Argument(help='JSONL: {"prompt"|"messages", "fast": q, "strong": q}, q in [0, 1]')],
+    out: Annotated[Path, typer.Option("--out", "-o", help="where to write the model (.npz)")],
+    c: Annotated[float, typer.Option(help="inverse L2 regularisation strength")] = 1.0,
+    margin: Annotated[float, typer.Option(help="quality difference that counts as better")] = 0.1,
+) -> None:
+    """Train a complexity model on your own logged outcomes; use it with `artifact: PATH` in a route."""
+    err = Console(stderr=True)
+    from portico.routing.training import train_complexity
+
+    try:
+        texts, fast, strong = _read_outcomes(data)
+        with err.status(f"training on {len(texts)} prompts"):
+            model = train_complexity(texts, fast, strong, c=c, margin=margin, meta={"data": str(data)})
+        model.save(out)
+    except (OSError, ValueError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    err.print(f"wrote {out}: {len(texts)} prompts, validation APGR {model.meta['validation_apgr']:.3f}")
+
+
+def eval_router(
+    data: Annotated[Path, typer.Option("--data", help="RouteLLM routellm_evals folder (mmlu/, gsm8k/)")] = Path(
+        "../shared/data/routing/routellm_evals"
+    ),
+    boot: Annotated[int, typer.Option(help="bootstrap replicates")] = 200,
+    artifact: Annotated[Path | None, typer.Option(help="a complexity model (default: the shipped one)")] = None,
+    subjects: Annotated[bool, typer.Option(help="also hold out whole MMLU subjects")] = True,
+    strong_price: Annotated[str, typer.Option(help="strong model USD per 1M tokens, IN,OUT")] = "10,30",
+    weak_price: Annotated[str, typer.Option(help="weak model USD per 1M tokens, IN,OUT")] = "0.6,0.6",
+) -> None:
+    """Router quality on RouteLLM outcomes: APGR, CPT(50/80%), cost cut at 95%, with baselines."""
+    from portico.routing.complexity_model import ComplexityModel
+    from portico.routing.report import Prices, run_report
+
+    err = Console(stderr=True)
+    try:
+        si, so = (float(x) for x in strong_price.split(","))
+        wi, wo = (float(x) for x in weak_price.split(","))
+        model = ComplexityModel.load(artifact)
+        res = run_report(data, model=model, prices=Prices(wi, wo, si, so), boot=boot, holdout_subjects=subjects)
+    except (OSError, ValueError, ConfigError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    typer.echo("RESULT " + " ".join(f"{k}={v:.3f}" for k, v in res.items()))

@@ -1,0 +1,84 @@
+import json
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from portico.routing.cli import register, register_eval
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    eval_app = typer.Typer()
+    register_eval(eval_app)
+    app.add_typer(eval_app, name="eval")
+    return app
+
+
+def test_score_prints_one_json_line_per_prompt(tmp_path: Path) -> None:
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(
+        json.dumps({"prompt": "What is 2+2?"})
+        + "\n\n"
+        + json.dumps({"messages": [{"role": "user", "content": "Prove Fermat's last theorem."}]})
+        + "\n"
+    )
+    result = CliRunner().invoke(_app(), ["router", "score", str(prompts)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [x["index"] for x in lines] == [0, 1]
+    assert all(0 <= x["score"] <= 1 and x["route"] in ("fast", "strong") for x in lines)
+
+
+def test_score_uses_a_configured_route(tmp_path: Path) -> None:
+    cfg = tmp_path / "portico.yaml"
+    cfg.write_text(
+        "routing:\n  routes:\n"
+        "    - {name: r, policy: rules, default: small, rules: [{when: {regex: 'SQL'}, model: big}]}\n"
+    )
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "write SQL"}\n{"prompt": "hi"}\n')
+    result = CliRunner().invoke(_app(), ["router", "score", str(prompts), "--policy", "r", "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(x)["route"] for x in result.stdout.splitlines()] == ["big", "small"]
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "no prompt"}\n')
+    result = CliRunner().invoke(_app(), ["router", "score", str(bad)])
+    assert result.exit_code == 2
+    ok = tmp_path / "ok.jsonl"
+    ok.write_text('{"prompt": "x"}\n')
+    result = CliRunner().invoke(_app(), ["router", "score", str(ok), "--policy", "nope"])
+    assert result.exit_code == 2
+
+
+def test_train_writes_a_model_that_score_can_use(tmp_path: Path) -> None:
+    data = tmp_path / "outcomes.jsonl"
+    rows = []
+    for i in range(60):
+        hard = i % 2 == 0
+        text = f"prove the hard theorem number {i}" if hard else f"say hello to friend {i}"
+        rows.append(json.dumps({"prompt": text, "fast": 0.0 if hard and i % 3 else 1.0, "strong": 1.0}))
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "m.npz"
+    result = CliRunner().invoke(_app(), ["router", "train", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    cfg = tmp_path / "portico.yaml"
+    cfg.write_text(
+        "routing:\n  routes:\n    - {name: mine, policy: complexity, fast: f, strong: s, "
+        f"threshold: {{score: 0.5}}, artifact: '{out}'}}\n"
+    )
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "prove the hard theorem again"}\n{"prompt": "say hello to friend"}\n')
+    result = CliRunner().invoke(_app(), ["router", "score", str(prompts), "--policy", "mine", "-c", str(cfg)])
+    assert result.exit_code == 0, result.output
+    scores = [json.loads(x)["score"] for x in result.stdout.splitlines()]
+    assert scores[0] > scores[1]
+
+
+def test_eval_router_is_registered() -> None:
+    result = CliRunner().invoke(_app(), ["eval", "router", "--help"])
+    assert result.exit_code == 0 and "APGR" in result.stdout
