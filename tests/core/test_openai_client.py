@@ -156,3 +156,14 @@ def test_metrics_count_requests(served: tuple[str, FakeUpstream]) -> None:
     assert 'portico_requests_total{model="gpt",status="200"} 1.0' in text
     assert 'portico_tokens_total{direction="output",model="gpt"} 6.0' in text
     assert "portico_gateway_overhead_seconds_count 1.0" in text
+
+
+def test_in_flight_returns_to_zero_and_upstream_errors_are_counted(served: tuple[str, FakeUpstream]) -> None:
+    url, up = served
+    up.push(Behaviour(kind="status", status=503))
+    with pytest.raises(openai.APIStatusError):
+        _client(url).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}])
+    list(_client(url).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True))
+    text = httpx.get(url + "/metrics").text
+    assert "portico_requests_in_flight 0.0" in text
+    assert 'portico_upstream_errors_total{kind="upstream_status_503",model="gpt"} 1.0' in text

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from portico.errors import ModelNotFound, PorticoError, internal_error
+from portico.errors import ModelNotFound, PorticoError, UpstreamError, internal_error
 from portico.gateway import Gateway
 from portico.pipeline import ChunkStream, RequestContext
 from portico.server.asgi import (
@@ -54,6 +54,7 @@ async def serve_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Sen
                 param="model",
             )
         ctx = RequestContext(request_id=request_id, request=req, headers=headers, started=started)
+        gateway.metrics.in_flight.inc()  # observe() decrements, once per context
         reply = await gateway.handle(ctx)
         if isinstance(reply, ChunkStream):
             await _send_stream(gateway, ctx, reply, receive, send, dialect.encoder(ctx))
@@ -85,7 +86,7 @@ async def _fail(
     await send_json(send, exc.status, dialect.error_body(exc), {**headers, **exc.response_headers()})
     if ctx is not None:
         ctx.status, ctx.error_code = exc.status, exc.code
-        observe(gateway, ctx)
+        observe(gateway, ctx, exc)
     else:
         gateway.metrics.requests.labels("-", str(exc.status)).inc()
 
@@ -97,6 +98,7 @@ async def _send_stream(
     real HTTP errors (and fallbacks can still act); after it, failures become an SSE error event."""
     chunks: AsyncIterator[ChatChunk] = stream.__aiter__()
     error: BaseException | None = None
+    failed: PorticoError | None = None
     try:
         try:
             first = await chunks.__anext__()
@@ -143,6 +145,7 @@ async def _send_stream(
             ctx.status = 499
         elif isinstance(error, PorticoError):
             ctx.status, ctx.error_code = error.status, error.code
+            failed = error
             await send({"type": "http.response.body", "body": encoder.error(error), "more_body": False})
         elif error is not None:
             log.error("stream %s failed", ctx.request_id, exc_info=error)
@@ -153,7 +156,7 @@ async def _send_stream(
             await send({"type": "http.response.body", "body": encoder.done(), "more_body": False})
     finally:
         await stream.close(ctx, error)
-        observe(gateway, ctx)
+        observe(gateway, ctx, failed)
 
 
 async def _wait_disconnect(receive: Receive) -> None:
@@ -163,9 +166,12 @@ async def _wait_disconnect(receive: Receive) -> None:
             return
 
 
-def observe(gateway: Gateway, ctx: RequestContext) -> None:
+def observe(gateway: Gateway, ctx: RequestContext, error: PorticoError | None = None) -> None:
     m = gateway.metrics
     model = ctx.model
+    m.in_flight.dec()
+    if isinstance(error, UpstreamError):
+        m.upstream_errors.labels(model, error.code or error.type).inc()
     m.requests.labels(model, str(ctx.status)).inc()
     m.request_duration.labels(model).observe(time.perf_counter() - ctx.started)
     m.overhead.observe(ctx.overhead_seconds())
