@@ -23,8 +23,9 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _qqp
-from train_cache_verifier import features_for
+from train_cache_verifier import features_for, interactions_for
 
+from portico.cache.features import FEATURE_NAMES
 from portico.cache.judge import SemanticJudge
 from portico.cache.normalize import normalize_turn
 from portico.cache.settings import CacheSettings, SemanticSettings
@@ -83,7 +84,10 @@ def main() -> None:
     parts = {}
     for name, idx in (("tune", tune), ("test", test)):
         x, y, cos, vetoed = features_for(rows, idx, vecs, verifier.idf)
-        parts[name] = (y, cos, vetoed, verifier.probability(x))
+        p = verifier.probability(x, interactions_for(rows, idx, vecs))
+        # The judge serves same-words-same-order pairs without asking the verifier.
+        identical = x[:, FEATURE_NAMES.index("identical_words")] == 1
+        parts[name] = (y, cos, vetoed, np.where(identical, 1.0, p))
 
     # Baseline: GPTCache's policy, a cosine threshold on the same embeddings.
     y, cos, vetoed, p = parts["test"]
@@ -104,8 +108,8 @@ def main() -> None:
     for target in (0.2, 0.5):
         t_ours = pick(tp, t_eligible, ty, target + MARGIN)
         t_base = pick(tcos, np.ones_like(tvetoed), ty, target + MARGIN)
-        o, b = rates(eligible & (p >= t_ours), y), rates(all_pairs & (cos >= t_base), y)
-        points.append((target, t_ours, o, t_base, b))
+        ours_r, base_r = rates(eligible & (p >= t_ours), y), rates(all_pairs & (cos >= t_base), y)
+        points.append((target, t_ours, ours_r, t_base, base_r))
     print("\noperating points (thresholds picked on the tune part, measured on test)")
     print(f"{'target':>7} {'ours thr':>9} {'recall':>7} {'fhs':>7} | {'cos thr':>8} {'recall':>7} {'fhs':>7}")
     for target, t_o, o, t_b, b in points:
@@ -120,8 +124,9 @@ def main() -> None:
     # The batch figures above must be the gateway's decision: check a sample through the judge.
     judge = SemanticJudge(defaults, verifier)
     for k, i in enumerate(test[:300]):
-        a, b = normalize_turn(str(rows[i]["text_a"])), normalize_turn(str(rows[i]["text_b"]))
-        assert judge.decide(b, a, vecs[b], vecs[a]).hit == bool(eligible[k] and p[k] >= defaults.verifier_threshold)
+        cached, query = normalize_turn(str(rows[i]["text_a"])), normalize_turn(str(rows[i]["text_b"]))
+        expected = bool(eligible[k] and p[k] >= defaults.verifier_threshold)
+        assert judge.decide(query, cached, vecs[query], vecs[cached]).hit == expected
 
     hits, total, by_kind = adversarial_hits(CacheSettings())
     print(f"\nadversarial set: {hits} hits of {total} pairs at the shipped default; by kind {by_kind}")

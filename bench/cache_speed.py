@@ -38,7 +38,8 @@ def rss_mb() -> float:
 
 
 def unit(rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    out: npt.NDArray[np.float32] = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 class NoEmbedder:
@@ -62,9 +63,10 @@ async def semantic_run(n: int, rng: np.random.Generator) -> dict[str, float]:
     lookups, found = [], 0
     for j, i in enumerate(picks):
         t0 = time.perf_counter()
-        out = await cache.lookup("scope", texts[i], vector=noisy[j])
+        await cache.lookup("scope", texts[i], vector=noisy[j])
         lookups.append(time.perf_counter() - t0)
-        found += int(out.hit is not None and out.hit.entry_key == f"k{i}")
+        nearest = await store.search("scope", noisy[j], 1)  # search recall, outside the timing
+        found += int(bool(nearest) and nearest[0].entry_key == f"k{i}")
     matmul = []
     for j in range(min(QUERIES, 100)):
         t0 = time.perf_counter()
@@ -147,7 +149,8 @@ async def main() -> None:
               f"{sem['p50']:>12.3f} {sem['p95']:>7.3f} {sem['recall']:>6.2f} | {sem['matmul_p95']:>16.3f} | "
               f"{sem['mem_mb']:>10.0f}")  # fmt: skip
     ex, sem = results[100_000]
-    print("(ms; semantic = search + vetoes + verifier with the query vector given; HNSW above 20k entries)")
+    print("(ms; semantic = search + vetoes + verifier, query vector given; int8 HNSW from 2048 entries a scope;")
+    print(" found = share of queries whose own entry came back first)")
     print(
         f"RESULT semantic_lookup_p95_ms_100k={sem['p95']:.3f} embed_p95_ms={emb['p95']:.2f} "
         f"exact_lookup_p95_ms_100k={ex['p95']:.4f}"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _qqp
 
-from portico.cache.features import FEATURE_NAMES, pair_features
+from portico.cache.features import FEATURE_NAMES, pair_features, vector_interactions
 from portico.cache.normalize import normalize_turn
 from portico.cache.settings import SemanticSettings
 from portico.cache.signals import Signals
@@ -66,7 +66,12 @@ def features_for(
     return np.asarray(x), np.asarray(y), np.asarray(cos, dtype=np.float32), np.asarray(vetoed)
 
 
-def export(model: Any, table: dict[str, float], unseen: float) -> dict[str, Any]:
+def interactions_for(rows: Rows, idx: list[int], vecs: Vecs) -> npt.NDArray[np.float32]:
+    pairs = [(normalize_turn(str(rows[i]["text_a"])), normalize_turn(str(rows[i]["text_b"]))) for i in idx]
+    return np.stack([vector_interactions(vecs[a], vecs[b]) for a, b in pairs])
+
+
+def export(model: Any, lr: Any, table: dict[str, float], unseen: float) -> dict[str, Any]:
     """HistGradientBoostingClassifier -> flat padded node arrays (one row per tree)."""
     trees = [p[0].nodes for p in model._predictors]
     width = max(len(t) for t in trees)
@@ -95,6 +100,8 @@ def export(model: Any, table: dict[str, float], unseen: float) -> dict[str, Any]
         vocab=np.asarray(words),
         idf=np.asarray([table[w] for w in words], dtype=np.float32),
         unseen_idf=np.asarray(unseen),
+        lr_coef=lr.coef_[0].astype(np.float64),
+        lr_intercept=np.asarray(float(lr.intercept_[0])),
         feature_names=np.asarray(FEATURE_NAMES),
     )
     return out
@@ -102,25 +109,34 @@ def export(model: Any, table: dict[str, float], unseen: float) -> dict[str, Any]
 
 def main() -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
 
     rows = _qqp.load_pairs()
     train, tune, _test = _qqp.split_pairs(rows)
     vecs = _qqp.embed_cached([str(rows[i][k]) for i in train + tune for k in ("text_a", "text_b")])
     table, unseen = idf_table(rows, train)
     x_tr, y_tr, _, _ = features_for(rows, train, vecs, lambda w: table.get(w, unseen))
+    v_tr = interactions_for(rows, train, vecs)
+    # Stacking: the trees see the vector score as it behaves on unseen pairs (out of fold).
+    lr = LogisticRegression(C=1.0, max_iter=2000)
+    oof = cross_val_predict(lr, v_tr, y_tr, cv=5, method="predict_proba")[:, 1]
+    lr.fit(v_tr, y_tr)
     model = HistGradientBoostingClassifier(
         max_iter=300, learning_rate=0.05, max_leaf_nodes=31, l2_regularization=1.0, random_state=SEED
     )
-    model.fit(x_tr, y_tr)
+    model.fit(np.c_[x_tr, oof], y_tr)
     VERIFIER_FILE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(VERIFIER_FILE, **export(model, table, unseen))
+    np.savez_compressed(VERIFIER_FILE, **export(model, lr, table, unseen))
     size = VERIFIER_FILE.stat().st_size
     print(f"trained on {len(train)} calibration pairs, {len(table)} words -> {VERIFIER_FILE} ({size} bytes)")
 
     verifier = PairVerifier(VERIFIER_FILE)
     x_tu, y_tu, cos_tu, veto_tu = features_for(rows, tune, vecs, verifier.idf)
-    p = verifier.probability(x_tu)
-    assert np.allclose(p, model.predict_proba(x_tu)[:, 1], atol=1e-6), "exported trees disagree with sklearn"
+    v_tu = interactions_for(rows, tune, vecs)
+    p = verifier.probability(x_tu, v_tu)
+    expected = model.predict_proba(np.c_[x_tu, lr.predict_proba(v_tu)[:, 1]])[:, 1]
+    assert np.allclose(p, expected, atol=1e-6), "exported model disagrees with sklearn"
     eligible = (cos_tu >= SemanticSettings().min_similarity) & ~veto_tu
     positives = int(y_tu.sum())
     print(f"tune part: {len(tune)} pairs, {positives} duplicates")

@@ -7,6 +7,7 @@ Order (outermost first): accounting -> auth -> admission -> input guards -> cach
 from __future__ import annotations
 
 from portico.auth.wiring import install_controls
+from portico.cache.wiring import install_cache
 from portico.config import Settings
 from portico.gateway import Gateway
 from portico.routing.wiring import install_routing
@@ -17,5 +18,6 @@ def assemble(settings: Settings) -> Gateway:
     controls = install_controls(gateway)
     if controls is not None:
         gateway.key_check = controls.check_key
+    install_cache(gateway)
     install_routing(gateway)
     return gateway

@@ -207,6 +207,7 @@ def _raise(status: int, data: Any) -> None:
 def _register_features() -> None:
     """Feature packages add their commands here (each exposes ``register(app)``)."""
     from portico.auth.cli import register as register_controls
+    from portico.cache.cli import register as register_cache
     from portico.design.cli import register as register_design
     from portico.evals.cli import eval_app
     from portico.evals.cli import register as register_evals
@@ -215,6 +216,7 @@ def _register_features() -> None:
     from portico.routing.cli import register_eval as register_router_eval
 
     register_controls(app)
+    register_cache(app)
     register_design(app)
     register_evals(app)
     register_router_eval(eval_app)

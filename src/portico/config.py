@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
+from portico.cache.settings import CacheSettings
 from portico.errors import ConfigError
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
@@ -72,8 +73,17 @@ class Settings(_Section):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _resolve_defaults(self) -> Settings:
+        # Keys, limits, ledger and audit come with a master key; open dev mode runs stateless
+        # unless storage.enabled says otherwise.
+        if self.storage.enabled is None:
+            self.storage.enabled = self.auth.master_key is not None
+        return self
 
     @property
     def source(self) -> str:

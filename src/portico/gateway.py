@@ -17,6 +17,7 @@ from portico.observability import Metrics
 from portico.pipeline import Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
 from portico.resilience import ModelCaller, attach, build_deployments
+from portico.types import Usage
 
 log = logging.getLogger("portico")
 
@@ -48,6 +49,13 @@ class Gateway:
         if self._pipeline is None:
             self._pipeline = Pipeline(self.stages, self.caller)
         return self._pipeline
+
+    def price_of(self, model: str, usage: Usage) -> float:
+        """USD for ``usage`` on ``model`` at its first deployment's price (0 for unknown names)."""
+        group = self.deployments.get(model)
+        if not group:
+            return 0.0
+        return float(group[0].price.cost(usage.prompt_tokens, usage.completion_tokens))
 
     def knows_model(self, name: str) -> bool:
         return name in self.deployments or name in self.virtual_models

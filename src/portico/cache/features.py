@@ -1,16 +1,41 @@
-"""Pair features for the semantic-hit verifier (one fixed layout, shared by training and serving)."""
+"""Pair features for the semantic-hit verifier (one fixed layout, shared by training and serving).
+
+Beyond cosine similarity, what tells paraphrases from near-misses is lexical: which words
+are on one side only (weighted by rarity), whether the question word or the grammatical
+person changed, whether shared words kept their order ("is X better than Y" vs "is Y
+better than X"), and the veto signals.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from portico.cache.signals import PRONOUNS, Signals
+from portico.cache.signals import PRONOUNS, Signals, split_words
 from portico.cache.vetoes import entities_differ, negation_differs, numbers_differ
 
-SCALAR_NAMES: tuple[str, ...] = (
+Idf = Callable[[str], float]
+
+QUESTION_WORDS = frozenset(
+    split_words(
+        "what how why when where who which whom whose is are can do does should will would could did was were has have"
+    )
+)
+PERSON = {
+    **dict.fromkeys(("i", "me", "my", "mine", "myself"), 1),
+    **dict.fromkeys(("you", "your", "yours", "yourself"), 2),
+    **dict.fromkeys(("we", "us", "our", "ours"), 3),
+    **dict.fromkeys(("he", "she", "him", "her", "his", "hers"), 4),
+    **dict.fromkeys(("they", "them", "their", "theirs"), 5),
+}
+# Words that point at something outside the text (an image, an earlier message): the answer
+# depends on what "this" was, so such questions rarely transfer.
+DEICTIC = frozenset(split_words("this these here following attached above below picture image pic photo"))
+
+FEATURE_NAMES: tuple[str, ...] = (
     "cosine",
     "word_jaccard",
     "content_jaccard",
@@ -26,8 +51,22 @@ SCALAR_NAMES: tuple[str, ...] = (
     "entity_only_count",
     "pronoun_mismatch",
     "first_word_equal",
+    "first_question_word_equal",
+    "question_words_equal",
+    "person_equal",
+    "person_changed",
+    "deictic",
+    "idf_only_sum",
+    "idf_only_max",
+    "idf_only_min_side",
+    "idf_only_share",
+    "shared_order",
+    "word_lcs_ratio",
+    "identical_words",
+    "word_len_diff",
 )
-N_SCALARS = len(SCALAR_NAMES)
+# The verifier appends one more: a logistic score over vector_interactions (see verifier.py).
+N_FEATURES = len(FEATURE_NAMES) + 1
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -39,11 +78,35 @@ def _ratio(x: int, y: int) -> float:
     return min(x, y) / max(x, y) if max(x, y) else 1.0
 
 
-def scalar_features(a: Signals, b: Signals, cosine: float) -> list[float]:
+def _lcs(a: list[str], b: list[str]) -> int:
+    if not a or not b:
+        return 0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def pair_features(a: Signals, b: Signals, cosine: float, idf: Idf) -> list[float]:
+    """The feature row for cached question ``a`` and query ``b`` (order as FEATURE_NAMES)."""
     ca, cb = a.content, b.content
     only_a, only_b = len(ca - cb), len(cb - ca)
     ents = {e for e in a.entities if e not in b.token_set} | {e for e in b.entities if e not in a.token_set}
-    na, nb = len(a.tokens), len(b.tokens)
+    ta, tb = a.tokens, b.tokens
+    na, nb = len(ta), len(tb)
+    qa = [w for w in ta if w in QUESTION_WORDS]
+    qb = [w for w in tb if w in QUESTION_WORDS]
+    pa = {PERSON[w] for w in ta if w in PERSON}
+    pb = {PERSON[w] for w in tb if w in PERSON}
+    ia = [idf(w) for w in a.token_set - b.token_set]
+    ib = [idf(w) for w in b.token_set - a.token_set]
+    total = sum(idf(w) for w in a.token_set | b.token_set) or 1.0
+    shared = ca & cb
+    order_a = [w for w in ta if w in shared]
+    order_b = [w for w in tb if w in shared]
     return [
         cosine,
         _jaccard(a.token_set, b.token_set),
@@ -59,14 +122,24 @@ def scalar_features(a: Signals, b: Signals, cosine: float) -> list[float]:
         float(entities_differ(a, b)),
         float(len(ents)),
         float(bool(a.token_set & PRONOUNS) != bool(b.token_set & PRONOUNS)),
-        float(bool(a.tokens and b.tokens and a.tokens[0] == b.tokens[0])),
+        float(bool(ta and tb and ta[0] == tb[0])),
+        float(qa[:1] == qb[:1]),
+        float(set(qa) == set(qb)),
+        float(pa == pb),
+        float(bool(pa ^ pb)),
+        float(bool(a.token_set & DEICTIC or b.token_set & DEICTIC)),
+        sum(ia) + sum(ib),
+        max([*ia, *ib, 0.0]),
+        min(sum(ia), sum(ib)),
+        (sum(ia) + sum(ib)) / total,
+        _lcs(order_a, order_b) / max(len(order_a), 1) if shared else 1.0,
+        _lcs(ta, tb) / max(na, nb, 1),
+        float(ta == tb),
+        float(abs(na - nb)),
     ]
 
 
-def pair_features(
-    a: Signals, b: Signals, va: npt.NDArray[np.float32], vb: npt.NDArray[np.float32]
-) -> npt.NDArray[np.float32]:
-    """Scalars, then the symmetric vector interactions ``va*vb`` and ``|va-vb|``."""
-    cosine = float(np.dot(va, vb))
-    scalars = np.asarray(scalar_features(a, b, cosine), dtype=np.float32)
-    return np.concatenate([scalars, va * vb, np.abs(va - vb)]).astype(np.float32)
+def vector_interactions(va: npt.NDArray[np.float32], vb: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Symmetric interactions of the two embeddings: ``va*vb`` then ``|va-vb|``."""
+    out: npt.NDArray[np.float32] = np.concatenate([va * vb, np.abs(va - vb)], axis=-1)
+    return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from portico.cache.features import pair_features
+from portico.cache.features import pair_features, vector_interactions
 from portico.cache.settings import SemanticSettings
 from portico.cache.signals import Signals
 from portico.cache.verifier import PairVerifier
@@ -50,9 +50,12 @@ class SemanticJudge:
         veto = first_veto(a, b, s.vetoes)
         if veto is not None:
             return Decision(False, similarity, veto)
+        if a.tokens == b.tokens:  # same words in the same order: only case or punctuation differ
+            return Decision(True, similarity, None, 1.0)
         if self._verifier is None:
             return Decision(similarity >= s.threshold, similarity)
-        score = float(self._verifier.probability(pair_features(a, b, cached_vec, query_vec))[0])
+        row = pair_features(a, b, similarity, self._verifier.idf)
+        score = float(self._verifier.probability([row], vector_interactions(cached_vec, query_vec))[0])
         limit = s.verifier_threshold if verifier_threshold is None else verifier_threshold
         if score < limit:
             return Decision(False, similarity, "verifier", score)

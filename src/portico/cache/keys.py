@@ -52,6 +52,8 @@ def current_turn(request: ChatRequest) -> str | None:
     last = request.messages[-1]
     if last.role != "user":
         return None
+    if isinstance(last.content, list) and any(part.get("type") != "text" for part in last.content):
+        return None  # an image or audio part: the text alone does not say what was asked
     text = normalize_turn(last.text())
     return text or None
 

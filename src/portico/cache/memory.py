@@ -49,7 +49,7 @@ class MemoryExactStore:
 class MemoryVectorStore:
     """Scoped vector indexes with one global LRU bound and per-entry expiry."""
 
-    def __init__(self, max_entries: int, ann_min_entries: int = 20_000, clock: Clock = time.time) -> None:
+    def __init__(self, max_entries: int, ann_min_entries: int = 2048, clock: Clock = time.time) -> None:
         self._max = max_entries
         self._ann_min = ann_min_entries
         self._clock = clock

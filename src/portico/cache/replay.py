@@ -47,19 +47,35 @@ async def replay(response: ChatResponse, include_usage: bool) -> AsyncIterator[C
     cid, created, model = response.id, response.created, response.model
     for choice in response.choices:
         msg = choice.message
-        yield ChatChunk(id=cid, created=created, model=model,
-                        choices=[ChunkChoice(index=choice.index, delta=Delta(role=msg.role, content=""))])
+        yield ChatChunk(
+            id=cid,
+            created=created,
+            model=model,
+            choices=[ChunkChoice(index=choice.index, delta=Delta(role=msg.role, content=""))],
+        )
         text = msg.content or ""
         for start in range(0, len(text), _REPLAY_PIECE):
             piece = text[start : start + _REPLAY_PIECE]
-            yield ChatChunk(id=cid, created=created, model=model,
-                            choices=[ChunkChoice(index=choice.index, delta=Delta(content=piece))])
+            yield ChatChunk(
+                id=cid,
+                created=created,
+                model=model,
+                choices=[ChunkChoice(index=choice.index, delta=Delta(content=piece))],
+            )
         if msg.tool_calls:
             calls = [dict(c.model_dump(exclude_none=True), index=i) for i, c in enumerate(msg.tool_calls)]
-            yield ChatChunk(id=cid, created=created, model=model,
-                            choices=[ChunkChoice(index=choice.index, delta=Delta(tool_calls=calls))])
-        yield ChatChunk(id=cid, created=created, model=model,
-                        choices=[ChunkChoice(index=choice.index, finish_reason=choice.finish_reason)])
+            yield ChatChunk(
+                id=cid,
+                created=created,
+                model=model,
+                choices=[ChunkChoice(index=choice.index, delta=Delta(tool_calls=calls))],
+            )
+        yield ChatChunk(
+            id=cid,
+            created=created,
+            model=model,
+            choices=[ChunkChoice(index=choice.index, finish_reason=choice.finish_reason)],
+        )
     if include_usage:
         yield ChatChunk(id=cid, created=created, model=model, choices=[], usage=response.usage)
 

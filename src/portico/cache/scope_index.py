@@ -1,7 +1,8 @@
 """One scope's vectors: exact numpy search while small, a usearch HNSW index once it pays off.
 
-At 100k rows a float32 matmul reads ~150 MB per query (tens of ms); HNSW answers in well
-under a millisecond. Small scopes (the common case: one per model, system prompt and
+At 100k rows a float32 matmul reads ~150 MB per query (tens of ms here); an int8 HNSW
+graph (usearch) answers in well under a millisecond, and its candidates are re-scored
+exactly from the float32 rows. Small scopes (the common case: one per model, system prompt and
 conversation prefix) stay exact.
 """
 
@@ -78,18 +79,27 @@ class ScopeIndex:
         return [(self._entries[i], float(sims[i])) for i in top]
 
     def _build_ann(self) -> None:
+        # onnxruntime must be loaded before usearch: the other order segfaults in the
+        # onnxruntime import (usearch 2.26 / onnxruntime here), and the embedder needs it.
+        import onnxruntime  # noqa: F401
         from usearch.index import Index
 
-        self._ann = Index(ndim=self._matrix.shape[1], metric="ip", dtype="f32", expansion_search=64)
-        for entry in self._entries:
-            self._ann_add(entry)
+        # int8 graph for speed and memory; candidates are re-scored exactly from the float32 rows.
+        self._ann = Index(ndim=self._matrix.shape[1], metric="ip", dtype="i8", expansion_search=64)
+        n = len(self._entries)
+        uids = np.arange(self._next_uid, self._next_uid + n, dtype=np.uint64)
+        self._next_uid += n
+        for uid, entry in zip(uids.tolist(), self._entries, strict=True):
+            self._uid[entry.entry_key] = uid
+            self._key_of_uid[uid] = entry.entry_key
+        self._ann.add(uids, self._matrix[:n], threads=1)
 
     def _ann_add(self, entry: SemanticEntry) -> None:
         uid = self._next_uid
         self._next_uid += 1
         self._uid[entry.entry_key] = uid
         self._key_of_uid[uid] = entry.entry_key
-        self._ann.add(uid, entry.vector)
+        self._ann.add(uid, entry.vector, threads=1)
 
     def _ann_remove(self, entry_key: str) -> None:
         uid = self._uid.pop(entry_key, None)
@@ -98,11 +108,8 @@ class ScopeIndex:
             self._ann.remove(uid)
 
     def _ann_nearest(self, vector: Vector, k: int) -> list[tuple[SemanticEntry, float]]:
-        matches = self._ann.search(vector, k)
-        out: list[tuple[SemanticEntry, float]] = []
-        for uid, distance in zip(matches.keys, matches.distances, strict=True):
-            key = self._key_of_uid.get(int(uid))
-            if key is not None:
-                entry = self._entries[self._row[key]]
-                out.append((entry, 1.0 - float(distance)))
-        return out
+        matches = self._ann.search(vector, k, threads=1)
+        rows = [self._row[key] for uid in matches.keys if (key := self._key_of_uid.get(int(uid))) is not None]
+        sims = self._matrix[rows] @ vector
+        order = np.argsort(-sims)
+        return [(self._entries[rows[i]], float(sims[i])) for i in order]

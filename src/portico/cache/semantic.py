@@ -32,7 +32,8 @@ class SemanticCache:
     async def embed(self, text: str) -> Vector:
         # ~4 ms of CPU: off the event loop so other requests keep flowing.
         vectors = await asyncio.to_thread(self._embedder.embed, [text])
-        return vectors[0]
+        row: Vector = vectors[0]
+        return row
 
     async def lookup(
         self, scope: str, text: str, *, vector: Vector | None = None, verifier_threshold: float | None = None

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 Tier = Literal["off", "exact", "semantic"]
 Partition = Literal["key", "team", "global"]
 VetoName = Literal["number", "negation", "entity"]
+ALL_VETOES: tuple[VetoName, ...] = ("number", "negation", "entity")
 
-# Calibrated by bench/train_cache_verifier.py on the calibration part of the QQP dev pairs:
-# the verifier probability at which held-out wrong hits stay near 1% of served hits.
+# Picked on the tune part of the QQP calibration split (bench/train_cache_verifier.py): about
+# 12% of duplicates served with ~5% wrong hits by QQP's noisy labels (docs/cache.md).
 DEFAULT_VERIFIER_THRESHOLD = 0.9
 
 
@@ -39,19 +40,20 @@ class SemanticSettings(BaseModel):
     threshold: float = Field(default=0.95, ge=0, le=1)
     verifier: bool = True
     verifier_threshold: float = Field(default=DEFAULT_VERIFIER_THRESHOLD, ge=0, le=1)
-    vetoes: list[VetoName] = Field(default_factory=lambda: ["number", "negation", "entity"])
+    vetoes: list[VetoName] = Field(default_factory=lambda: list(ALL_VETOES))
     top_k: int = Field(default=4, ge=1, le=64)
     # Scopes at or above this size switch from exact numpy search to a usearch HNSW index.
-    ann_min_entries: int = Field(default=20_000, ge=1)
+    ann_min_entries: int = Field(default=2048, ge=1)
     max_entries: int = Field(default=100_000, ge=1)
 
 
 class CacheSettings(BaseModel):
-    """Exact and semantic response caching; see docs/cache.md."""
+    """Exact and semantic response caching; see docs/cache.md. Off unless enabled: a cache
+    changes what clients get (a stored answer), so it is an explicit choice."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
+    enabled: bool = False
     tier: Tier = "semantic"  # "semantic" means exact first, then semantic
     backend: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"

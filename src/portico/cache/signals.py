@@ -11,7 +11,14 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*|\d+(?:[.,]\d+)*")
+
+def split_words(words: str) -> list[str]:
+    return words.split()
+
+
+# Numbers, words in any script, and runs of symbols ("C++" vs "C#", "=" vs "==") so that no
+# difference hides in characters a Latin-only tokenizer would drop.
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*|[^\w\s.,?!;:'’\"“”()]+")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)*")
 _MATH_OP = re.compile(r"(?<=\d)\s*([-+*/^×÷%<>=x])\s*(?=[\d(])")
 _SENTENCE_END = re.compile(r"[.?!:;]\s*$")
@@ -28,15 +35,17 @@ NUMBER_WORDS = {
 }  # fmt: skip
 
 NEGATIONS = frozenset(
-    "not no never without none nobody nothing nowhere neither nor cannot cant dont doesnt didnt "
-    "isnt arent wasnt werent wont wouldnt shouldnt couldnt hasnt havent hadnt mustnt neednt "
-    "shant aint unable".split()
+    split_words(
+        "not no never without none nobody nothing nowhere neither nor cannot cant dont doesnt didnt "
+        "isnt arent wasnt werent wont wouldnt shouldnt couldnt hasnt havent hadnt mustnt neednt "
+        "shant aint unable"
+    )
 )
 
 # Opposite pairs: a hit is vetoed when one side says one and the other the opposite.
 OPPOSITES: tuple[tuple[str, str], ...] = tuple(
-    tuple(p.split("/"))  # type: ignore[misc]
-    for p in (
+    (p.split("/")[0], p.split("/")[1])
+    for p in split_words(
         "on/off enable/disable enabled/disabled increase/decrease increasing/decreasing "
         "before/after up/down min/max minimum/maximum more/less most/least best/worst "
         "buy/sell buying/selling add/remove open/close start/stop true/false yes/no with/without "
@@ -48,19 +57,21 @@ OPPOSITES: tuple[tuple[str, str], ...] = tuple(
         "male/female men/women man/woman boy/girl boys/girls husband/wife before/after "
         "first/last early/late past/future old/new oldest/newest young/old start/end "
         "north/south east/west left/right push/pull send/receive light/dark"
-    ).split()
+    )
 )
 
 STOPWORDS = frozenset(
-    "a an the is are was were be been being am do does did doing have has had having i me my "
-    "we our you your he him his she her it its they them their what which who whom whose "
-    "this that these those to of in on at by for from with about as into through during "
-    "and or but if then so than too very can could should would will shall may might must "
-    "how why when where there here some any all each every such only own same just also "
-    "get got one ones way ways way thing things really much many s t quora".split()
+    split_words(
+        "a an the is are was were be been being am do does did doing have has had having i me my "
+        "we our you your he him his she her it its they them their what which who whom whose "
+        "this that these those to of in on at by for from with about as into through during "
+        "and or but if then so than too very can could should would will shall may might must "
+        "how why when where there here some any all each every such only own same just also "
+        "get got one ones way ways thing things really much many s t quora"
+    )
 )
 
-PRONOUNS = frozenset("he him his she her hers it its they them their theirs this that these those".split())
+PRONOUNS = frozenset(split_words("he him his she her hers it its they them their theirs this that these those"))
 
 
 def words(text: str) -> list[str]:
@@ -102,7 +113,10 @@ class Signals:
 
     @cached_property
     def entities(self) -> frozenset[str]:
-        return frozenset(_entities(self.text))
+        # Non-Latin words and symbol runs ("心中", "++", "#") are treated as names: the
+        # embedding barely sees them, so a swap must not pass as a paraphrase.
+        odd = {t for t in self.tokens if not t.isascii() or not t.replace(",", "").replace(".", "").isalnum()}
+        return frozenset(_entities(self.text)) | odd
 
     @cached_property
     def trigrams(self) -> frozenset[str]:
@@ -114,7 +128,7 @@ def _is_neg(token: str) -> bool:
     return token in NEGATIONS or (token.endswith("nt") and token[:-2] in _NT_STEMS)
 
 
-_NT_STEMS = frozenset("do does did is are was were wo would should could has have had must need ca".split())
+_NT_STEMS = frozenset(split_words("do does did is are was were wo would should could has have had must need ca"))
 
 
 def _canonical_number(raw: str) -> str:

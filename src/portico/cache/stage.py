@@ -50,12 +50,13 @@ class CacheStage:
         semantic: SemanticCache | None = None,
         *,
         price: PriceFn | None = None,
+        flights: SingleFlight | None = None,
     ) -> None:
         self.settings = settings
         self.exact = exact
         self.semantic = semantic
         self._price = price
-        self._flights = SingleFlight()
+        self._flights = flights if flights is not None else SingleFlight()
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
         directives = Directives.parse(ctx.headers.get(HEADER))
@@ -114,7 +115,10 @@ class CacheStage:
         }
         log.info(
             "cache lookup request=%s nearest_similarity=%s hit=%s veto=%s",
-            ctx.request_id, found.nearest_similarity, found.hit is not None, decision.veto if decision else None,
+            ctx.request_id,
+            found.nearest_similarity,
+            found.hit is not None,
+            decision.veto if decision else None,
         )
         if found.hit is None or decision is None:
             return None
@@ -124,7 +128,12 @@ class CacheStage:
         return self._serve(ctx, raw, "semantic", decision.similarity, started)
 
     def _serve(
-        self, ctx: RequestContext, raw: bytes, tier: str, similarity: float | None, started: float | None = None
+        self,
+        ctx: RequestContext,
+        raw: bytes,
+        tier: str,
+        similarity: float | None,
+        started: float | None = None,
     ) -> Reply:
         stored = decode(raw)
         response = fresh_copy(stored)
@@ -172,8 +181,14 @@ class CacheStage:
         return reply
 
     def _storable(self, ctx: RequestContext, plan: _Plan) -> bool:
-        # A fallback answer from another model must not be filed under the routed model's key.
-        return not plan.directives.no_store and ctx.status == 200 and ctx.model == plan.model
+        if plan.directives.no_store or ctx.status != 200:
+            return False
+        # A fallback answer from another model must not be filed under this model's key; a
+        # router's pick (ctx.state["routing"], when the cache sits before the router) is part
+        # of the answer to this request and may be.
+        if "fallback" in ctx.route_reason:
+            return False
+        return ctx.model == plan.model or "routing" in ctx.state
 
     async def _store(self, plan: _Plan, response: ChatResponse) -> None:
         ttl = plan.policy.ttl_seconds
@@ -191,6 +206,15 @@ class CacheStage:
         except CacheUnavailable as exc:
             log.warning("exact cache unavailable: %s", exc)
             return None
+
+    def attach_semantic(self, semantic: SemanticCache) -> None:
+        """Add the semantic tier once the shared embedder is loaded (gateway start)."""
+        self.semantic = semantic
+
+    async def aclose(self) -> None:
+        await self.exact.aclose()
+        if self.semantic is not None:
+            await self.semantic.store.aclose()
 
     @staticmethod
     def _status(ctx: RequestContext, status: str) -> None:

@@ -19,10 +19,8 @@ def negation_differs(a: Signals, b: Signals) -> bool:
     if a.negated != b.negated:
         return True
     ta, tb = a.token_set, b.token_set
-    for x, y in OPPOSITES:
-        if (x in ta) != (x in tb) and (y in ta) != (y in tb) and (x in ta) != (y in ta):
-            return True
-    return False
+    # x on one side only, y on the other side only: "turn on" vs "turn off".
+    return any((x in ta) != (x in tb) and (y in ta) != (y in tb) and (x in ta) != (y in ta) for x, y in OPPOSITES)
 
 
 def entities_differ(a: Signals, b: Signals) -> bool:

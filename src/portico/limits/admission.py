@@ -13,6 +13,7 @@ from portico.limits.prices import PriceCatalog
 from portico.limits.refusal import quota_headers
 from portico.limits.usage import fill_cost, final_usage
 from portico.pipeline import ChunkStream, Next, Reply, RequestContext
+from portico.pipeline.context import is_cache_hit
 
 ADMISSION_KEY = "portico.limits.admission"
 
@@ -81,6 +82,6 @@ class AdmissionStage:
         usage = final_usage(ctx)
         cost = fill_cost(ctx, self.catalog)
         # A cache hit used no upstream tokens: it releases its whole token reservation.
-        served = ctx.cache_status in ("miss", "", "bypass")
+        served = not is_cache_hit(ctx.cache_status)
         tokens = usage.prompt_tokens + usage.completion_tokens if served else 0
         await self.limiter.settle(admission, tokens=tokens, cost_usd=cost)

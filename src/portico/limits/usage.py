@@ -5,6 +5,7 @@ from __future__ import annotations
 from portico.limits import estimate
 from portico.limits.prices import PriceCatalog
 from portico.pipeline import RequestContext
+from portico.pipeline.context import is_cache_hit
 from portico.types import Usage
 
 STREAM_CHARS = "portico.limits.stream_chars"  # ctx.state: completion chars seen on a stream
@@ -26,8 +27,8 @@ def final_usage(ctx: RequestContext) -> Usage:
 def fill_cost(ctx: RequestContext, catalog: PriceCatalog) -> float:
     """Set ctx.cost_usd from usage and the served model's price unless a stage already did.
 
-    Cache hits cost nothing: the cache stage reports them with cache_status != "miss"."""
-    if ctx.cost_usd > 0 or ctx.cache_status not in ("miss", "", "bypass"):
+    Cache hits cost nothing."""
+    if ctx.cost_usd > 0 or is_cache_hit(ctx.cache_status):
         return ctx.cost_usd
     usage = final_usage(ctx)
     if usage.prompt_tokens or usage.completion_tokens:

@@ -41,9 +41,30 @@ class Metrics:
         )
         self.cost = Counter("portico_cost_usd", "Cost in USD by model.", ["model"], registry=r)
         self.in_flight = Gauge("portico_requests_in_flight", "Requests being processed.", registry=r)
+        self.cache_lookups = Counter(
+            "portico_cache_lookups",
+            "Cache lookups by tier (exact, semantic) and result (hit, miss).",
+            ["tier", "result"],
+            registry=r,
+        )
+        self.cache_saved = Counter("portico_cache_saved_usd", "Upstream cost avoided by cache hits.", registry=r)
         self.upstream_errors = Counter(
             "portico_upstream_errors", "Upstream failures by model and kind.", ["model", "kind"], registry=r
         )
+
+    def observe_cache(self, status: str, consulted_semantic: bool, saved_usd: float) -> None:
+        """Count one request's cache lookups: every lookup tries exact first, then semantic."""
+        if status == "exact":
+            self.cache_lookups.labels("exact", "hit").inc()
+        elif status.startswith("semantic"):
+            self.cache_lookups.labels("exact", "miss").inc()
+            self.cache_lookups.labels("semantic", "hit").inc()
+        elif status == "miss":
+            self.cache_lookups.labels("exact", "miss").inc()
+            if consulted_semantic:
+                self.cache_lookups.labels("semantic", "miss").inc()
+        if saved_usd:
+            self.cache_saved.inc(saved_usd)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -9,6 +9,11 @@ from typing import Any
 from portico.types import ChatRequest, Usage
 
 
+def is_cache_hit(cache_status: str) -> bool:
+    """Whether a request (or an audit row) with this ``x-portico-cache`` value was served from cache."""
+    return cache_status.startswith(("exact", "semantic"))
+
+
 @dataclass(slots=True)
 class Caller:
     """Who is calling: filled by authentication (``key_id`` None in open dev mode)."""
@@ -41,7 +46,7 @@ class RequestContext:
     model: str = ""  # the model that serves the request (after routing / fallback)
     deployment: str = ""  # the deployment that served it
     route_reason: str = "direct"
-    cache_status: str = "miss"
+    cache_status: str = "off"  # off | bypass | miss | exact | semantic; similarity=0.97
     attempts: int = 0
     usage: Usage | None = None
     cost_usd: float = 0.0

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from portico.errors import ConfigError
 from portico.routing.settings import RoutingSettings
 from portico.routing.stage import RoutingStage
-from portico.types import Usage
 
 if TYPE_CHECKING:
     from portico.gateway import Gateway
@@ -28,13 +27,7 @@ def install_routing(gateway: Gateway, settings: RoutingSettings | None = None) -
     if unknown:
         raise ConfigError(f"routing: route(s) call unknown model(s) {unknown}; configured: {sorted(known)}")
 
-    def cost_of(model: str, usage: Usage) -> float:
-        group = gateway.deployments.get(model)
-        if not group:
-            return 0.0
-        return float(group[0].price.cost(usage.prompt_tokens, usage.completion_tokens))
-
-    stage = RoutingStage(routing, call_model=gateway.caller.call, cost_of=cost_of)
+    stage = RoutingStage(routing, call_model=gateway.caller.call, cost_of=gateway.price_of)
     gateway.stages.append(stage)
     gateway.virtual_models |= names
 

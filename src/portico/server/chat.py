@@ -184,3 +184,5 @@ def observe(gateway: Gateway, ctx: RequestContext, error: PorticoError | None = 
         m.tokens.labels(model, "output").inc(ctx.usage.completion_tokens)
     if ctx.cost_usd:
         m.cost.labels(model).inc(ctx.cost_usd)
+    if ctx.cache_status not in ("off", "bypass"):
+        m.observe_cache(ctx.cache_status, "nearest_similarity" in ctx.state.get("cache", {}), ctx.saved_usd)

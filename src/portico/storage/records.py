@@ -117,7 +117,7 @@ class RequestRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
-    cache_status: str = "miss"
+    cache_status: str = "off"
     stream: bool = False
     findings: list[dict[str, Any]] = field(default_factory=list)
     prompt_text: str | None = None

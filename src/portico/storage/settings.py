@@ -21,7 +21,11 @@ class StorageSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(default=True, description="false: a stateless gateway without keys, limits, ledger or audit")
+    enabled: bool | None = Field(
+        default=None,
+        description="false: a stateless gateway without keys, limits, ledger or audit; "
+        "unset: on when auth.master_key is set (open dev mode runs stateless)",
+    )
     url: str = "sqlite+aiosqlite:///portico.db"
     schema_name: str | None = Field(
         default=None, description="PostgreSQL schema to use (created if missing); None = the default"

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from portico.pipeline.context import is_cache_hit
 from portico.storage.migrate import migrate
 from portico.storage.records import KeyRecord, KeySpec, RequestRecord, SpendRow, TeamRecord, TeamSpec
 from portico.storage.settings import StorageSettings
@@ -107,7 +108,7 @@ def _ledger_row(r: RequestRecord) -> dict[str, Any]:
         "prompt_tokens": r.prompt_tokens,
         "completion_tokens": r.completion_tokens,
         "cost_usd": r.cost_usd,
-        "cache_hit": r.cache_status not in ("miss", "", "bypass"),
+        "cache_hit": is_cache_hit(r.cache_status),
         "status": r.status,
     }
 

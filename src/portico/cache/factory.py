@@ -1,0 +1,53 @@
+"""Assemble the cache from settings: backends, semantic tier and the stage."""
+
+from __future__ import annotations
+
+from portico.cache.judge import SemanticJudge
+from portico.cache.memory import MemoryExactStore, MemoryVectorStore
+from portico.cache.protocols import Embedder, ExactStore, VectorStore
+from portico.cache.semantic import SemanticCache
+from portico.cache.settings import CacheSettings
+from portico.cache.stage import CacheStage, PriceFn
+from portico.cache.verifier import PairVerifier
+from portico.errors import ConfigError
+
+
+def wants_semantic(settings: CacheSettings) -> bool:
+    rules = [*settings.models.values(), *settings.keys.values()]
+    return settings.semantic.enabled and (settings.tier == "semantic" or any(r.tier == "semantic" for r in rules))
+
+
+def build_stores(settings: CacheSettings) -> tuple[ExactStore, VectorStore]:
+    if settings.backend == "memory":
+        return (
+            MemoryExactStore(settings.max_entries),
+            MemoryVectorStore(settings.semantic.max_entries, settings.semantic.ann_min_entries),
+        )
+    import redis.asyncio as aioredis
+
+    from portico.cache.redis_backend import RedisExactStore, RedisVectorStore
+
+    client = aioredis.Redis.from_url(settings.redis_url)
+    return (
+        RedisExactStore(client, settings.key_prefix, settings.max_entries),
+        RedisVectorStore(client, settings.key_prefix, settings.semantic.max_entries, settings.semantic.ann_min_entries),
+    )
+
+
+def build_semantic(
+    settings: CacheSettings, store: VectorStore, embedder: Embedder, verifier: PairVerifier | None = None
+) -> SemanticCache:
+    return SemanticCache(store, embedder, SemanticJudge(settings.semantic, verifier))
+
+
+def build_cache_stage(
+    settings: CacheSettings, embedder: Embedder | None = None, *, price: PriceFn | None = None
+) -> CacheStage:
+    """The stage for ``settings``; the semantic tier needs the shared embedder."""
+    exact, vectors = build_stores(settings)
+    semantic = None
+    if wants_semantic(settings):
+        if embedder is None:
+            raise ConfigError("cache.semantic needs the embedder: pass the shared MiniLMEmbedder")
+        semantic = build_semantic(settings, vectors, embedder)
+    return CacheStage(settings, exact, semantic, price=price)
