@@ -13,9 +13,14 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
+# One core: BLAS/OpenMP pools must not spin extra threads on it (set before numpy loads).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -49,11 +54,23 @@ CONFIG = {
 }
 
 
-def prompt(tokens: int, count, rng: random.Random) -> str:
+def prompt(tokens: int, count: Callable[[str], int], rng: random.Random) -> str:
     parts: list[str] = []
     while count(" ".join(parts)) < tokens:
         parts.append(rng.choice(SENTENCES))
     return " ".join(parts)
+
+
+def token_counter() -> Callable[[str], int]:
+    """WordPiece token count without the embedder's 256-token truncation."""
+    from tokenizers import Tokenizer
+
+    from portico.embeddings import minilm
+
+    tokenizer = Tokenizer.from_file(str(minilm._TOKENIZER_FILE))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return lambda text: len(tokenizer.encode(text).ids)
 
 
 async def terminal(ctx: RequestContext) -> Reply:
@@ -75,7 +92,7 @@ async def main(runs: int) -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     runtime = GuardRuntime()
     runtime.warm_up()
-    count = runtime.embedder.count_tokens
+    count = token_counter()
     rng = random.Random(0)
     guarded = Pipeline([GuardStage(GuardSettings.model_validate(CONFIG), runtime)], terminal)
     plain = Pipeline([], terminal)

@@ -3,11 +3,13 @@
     .venv/bin/python scripts/train_guards.py [--data ../shared/data]
 
 Injection: logistic regression on MiniLM embeddings + hashed char n-gram TF-IDF, trained
-on injection_slabs/train.csv + injection_neuralchemy/train.jsonl; the threshold is the
-lowest score giving <= 1% false positives on injection_slabs/validation.csv.
+on injection_slabs/train.csv + injection_neuralchemy/train.jsonl + injection_slabs/validation.csv;
+the threshold is the lowest score giving <= 1% false positives on out-of-fold scores of the
+validation rows (never on test).
 Content: one-vs-rest heads for hate, harassment, self-harm, sexual, violence, trained on
 openai_moderation_1680.jsonl (all of it: the set is small; quality is reported by 5-fold
-cross-validation in bench/guards_quality.py); thresholds maximise F1 on out-of-fold scores.
+cross-validation in bench/guards_quality.py) plus the benign prompts of the injection train
+splits as negatives; thresholds maximise F1 on out-of-fold scores.
 Embeddings are cached under /tmp/portico-cache/.
 """
 
@@ -35,8 +37,13 @@ from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, char_vecto
 CACHE = Path("/tmp/portico-cache")
 INJ_FEATURES, INJ_NGRAM = 1 << 17, (2, 5)
 CONTENT_FEATURES, CONTENT_NGRAM = 1 << 16, (2, 4)
-CONTENT_LABELS = {"hate": ("H", "H2"), "harassment": ("HR",), "self_harm": ("SH",), "sexual": ("S", "S3"),
-                  "violence": ("V", "V2")}
+CONTENT_LABELS = {
+    "hate": ("H", "H2"),
+    "harassment": ("HR",),
+    "self_harm": ("SH",),
+    "sexual": ("S", "S3"),
+    "violence": ("V", "V2"),
+}
 
 
 def embed_cached(embedder: MiniLMEmbedder, texts: list[str]) -> np.ndarray:
@@ -66,7 +73,9 @@ def read_moderation(path: Path) -> tuple[list[str], np.ndarray]:
     return [r["prompt"] for r in rows], y
 
 
-def fit_features(texts: list[str], n_features: int, ngram: tuple[int, int]) -> tuple[TfidfTransformer, sparse.csr_matrix]:
+def fit_features(
+    texts: list[str], n_features: int, ngram: tuple[int, int]
+) -> tuple[TfidfTransformer, sparse.csr_matrix]:
     counts = char_vectorizer(n_features, ngram).transform(texts)
     transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
     return transformer, transformer.transform(counts)
@@ -76,8 +85,14 @@ def design(chars: sparse.csr_matrix, emb: np.ndarray) -> sparse.csr_matrix:
     return sparse.hstack([chars, sparse.csr_matrix(emb)]).tocsr()
 
 
-def save(path: Path, labels: list[str], models: list[LogisticRegression], idf: np.ndarray,
-         thresholds: list[float], meta: dict[str, object]) -> None:
+def save(
+    path: Path,
+    labels: list[str],
+    models: list[LogisticRegression],
+    idf: np.ndarray,
+    thresholds: list[float],
+    meta: dict[str, object],
+) -> None:
     n = idf.shape[0]
     w = np.vstack([m.coef_[0] for m in models])
     np.savez_compressed(
@@ -100,26 +115,62 @@ def threshold_at_fpr(scores: np.ndarray, y: np.ndarray, max_fpr: float) -> float
 
 
 def train_injection(data: Path, embedder: MiniLMEmbedder) -> None:
+    """Fit on train (+ neuralchemy train) + s-labs validation. The threshold comes from
+    out-of-fold scores of the validation rows: each is scored by a model fitted without
+    it (5 folds), and the threshold is the lowest giving <= 1% FPR on those scores."""
     t1, y1 = read_slabs(data / "safety/injection_slabs/train.csv")
     t2, y2 = read_neuralchemy(data / "safety/injection_neuralchemy/train.jsonl")
-    texts, y = t1 + t2, np.concatenate([y1, y2])
-    transformer, chars = fit_features(texts, INJ_FEATURES, INJ_NGRAM)
-    x = design(chars, embed_cached(embedder, texts))
-    model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x, y)
     vt, vy = read_slabs(data / "safety/injection_slabs/validation.csv")
-    vx = design(transformer.transform(char_vectorizer(INJ_FEATURES, INJ_NGRAM).transform(vt)), embed_cached(embedder, vt))
-    vs = model.predict_proba(vx)[:, 1]
-    # 0.5% on validation leaves headroom for the <= 1% target on the unseen test split.
-    thr = threshold_at_fpr(vs, vy, 0.005)
-    print(f"injection: validation recall {np.mean(vs[vy == 1] >= thr):.3f} at fpr {np.mean(vs[vy == 0] >= thr):.4f}, thr {thr:.3f}")
-    meta = {"version": "injection_v1", "ngram": list(INJ_NGRAM), "n_features": INJ_FEATURES,
-            "trained_on": ["injection_slabs/train.csv", "injection_neuralchemy/train.jsonl"],
-            "threshold_from": "injection_slabs/validation.csv at 0.5% FPR"}
+    base_t, base_y = t1 + t2, np.concatenate([y1, y2])
+    base_e, val_e = embed_cached(embedder, base_t), embed_cached(embedder, vt)
+    oof = np.zeros(len(vt))
+    for keep, held in StratifiedKFold(5, shuffle=True, random_state=0).split(vt, vy):
+        texts = base_t + [vt[i] for i in keep]
+        emb = np.vstack([base_e, val_e[keep]])
+        transformer, chars = fit_features(texts, INJ_FEATURES, INJ_NGRAM)
+        model = _fit_injection(design(chars, emb), np.concatenate([base_y, vy[keep]]))
+        held_chars = transformer.transform(char_vectorizer(INJ_FEATURES, INJ_NGRAM).transform([vt[i] for i in held]))
+        oof[held] = model.predict_proba(design(held_chars, val_e[held]))[:, 1]
+    thr = threshold_at_fpr(oof, vy, 0.01)
+    print(
+        f"injection: validation (out-of-fold) recall {np.mean(oof[vy == 1] >= thr):.3f} "
+        f"at fpr {np.mean(oof[vy == 0] >= thr):.4f}, thr {thr:.3f}"
+    )
+    transformer, chars = fit_features(base_t + vt, INJ_FEATURES, INJ_NGRAM)
+    model = _fit_injection(design(chars, np.vstack([base_e, val_e])), np.concatenate([base_y, vy]))
+    meta = {
+        "version": "injection_v1",
+        "ngram": list(INJ_NGRAM),
+        "n_features": INJ_FEATURES,
+        "trained_on": [
+            "injection_slabs/train.csv",
+            "injection_neuralchemy/train.jsonl",
+            "injection_slabs/validation.csv",
+        ],
+        "threshold_from": "injection_slabs/validation.csv, 5-fold out-of-fold scores, 1% FPR",
+    }
     save(INJECTION_MODEL, ["injection"], [model], transformer.idf_, [thr], meta)
 
 
-def train_content(data: Path, embedder: MiniLMEmbedder) -> None:
+def _fit_injection(x: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression:
+    return LogisticRegression(C=0.5, max_iter=3000, class_weight="balanced").fit(x, y)
+
+
+def content_corpus(data: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The moderation set plus the benign prompts of the injection train splits as extra
+    negatives (the moderation set is long forum text; without everyday short prompts the
+    model flags a third of XSTest's safe prompts). Returns texts, labels, moderation mask."""
     texts, y = read_moderation(data / "safety/openai_moderation_1680.jsonl")
+    t1, y1 = read_slabs(data / "safety/injection_slabs/train.csv")
+    t2, y2 = read_neuralchemy(data / "safety/injection_neuralchemy/train.jsonl")
+    benign = [t for t, label in zip(t1 + t2, np.concatenate([y1, y2]), strict=True) if label == 0]
+    labels = np.vstack([y, np.zeros((len(benign), y.shape[1]), dtype=y.dtype)])
+    mask = np.concatenate([np.ones(len(texts), dtype=bool), np.zeros(len(benign), dtype=bool)])
+    return texts + benign, labels, mask
+
+
+def train_content(data: Path, embedder: MiniLMEmbedder) -> None:
+    texts, y, _ = content_corpus(data)
     emb = embed_cached(embedder, texts)
     transformer, chars = fit_features(texts, CONTENT_FEATURES, CONTENT_NGRAM)
     x = design(chars, emb)
@@ -135,8 +186,16 @@ def train_content(data: Path, embedder: MiniLMEmbedder) -> None:
         print(f"content {name}: positives {int(y[:, j].sum())}, oof F1 {max(f1):.3f} at {thr:.2f}")
         models.append(LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x, y[:, j]))
         thresholds.append(thr)
-    meta = {"version": "content_v1", "ngram": list(CONTENT_NGRAM), "n_features": CONTENT_FEATURES,
-            "trained_on": ["openai_moderation_1680.jsonl"], "threshold_from": "5-fold out-of-fold F1"}
+    meta = {
+        "version": "content_v1",
+        "ngram": list(CONTENT_NGRAM),
+        "n_features": CONTENT_FEATURES,
+        "trained_on": [
+            "openai_moderation_1680.jsonl",
+            "benign rows of injection_slabs/train.csv and injection_neuralchemy/train.jsonl",
+        ],
+        "threshold_from": "5-fold out-of-fold F1",
+    }
     save(CONTENT_MODEL, list(CONTENT_LABELS), models, transformer.idf_, thresholds, meta)
 
 

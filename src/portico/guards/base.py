@@ -7,13 +7,13 @@ own use; what is recorded on the request (``ctx.findings``) is only types and co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from portico.pipeline import RequestContext
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What a guard asks for. ``allow`` is the verdict when nothing was found."""
 
     ALLOW = "allow"

@@ -32,7 +32,10 @@ _STREET_WORDS = (
     r"Place|Pl\.?|Square|Terrace|Way|Parkway|Highway|Crescent|Close|Grove|Gardens|Squares|Hill|"
     r"Row|Walk|Mews|Park|Circle|Trail|Plaza|Heights|Loop|Alley|Pike|Ridge|View"
 )
-_STREET_SUFFIXES = r"(?:strasse|straße|str\.|gasse|weg|platz|katu|tie|polku|gatan|vägen|vej|gade|laan|straat|plein|veien|gata|utca|ulica)"
+_STREET_SUFFIXES = (
+    r"(?:strasse|straße|str\.|gasse|weg|platz|katu|tie|polku|gatan|vägen|vej|gade|laan|straat|plein|veien|gata|"
+    r"utca|ulica)"
+)
 ADDRESS_PATTERNS: tuple[tuple[str, str, float], ...] = (
     ("us_street", rf"\b\d{{1,6}}(?:\s+\d{{1,5}})?(?:\s+[A-Z][\w'\-]*\.?){{1,4}}\s+(?:{_STREET_WORDS})\b", 0.6),
     ("eu_street", rf"\b[A-ZÄÖÜÅ][\w\-]*{_STREET_SUFFIXES}\s+\d{{1,5}}[a-zA-Z]?\b", 0.6),
@@ -58,10 +61,25 @@ ADDRESS_PATTERNS: tuple[tuple[str, str, float], ...] = (
 )
 ADDRESS_CONTEXT = ("address", "live", "lives", "living", "street", "located", "ship", "deliver", "zip", "postal")
 
-_TITLE_NAME = r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Herr|Frau)\.?\s+([A-Z][a-zà-ÿ'\-]+(?:\s+[A-Z][a-zà-ÿ'\-]+)?)"
+# Cue patterns (``regex`` syntax, \p{Lu} for any upper-case letter): the capture group is
+# the entity. They score 0.9, above spaCy-small's flat 0.85, because a cue like "Dr." or
+# "originally from" is better evidence than the small model's label for a rare name.
+_NAME = r"(\p{Lu}[\p{Ll}'\-]+(?:\s+\p{Lu}\.?)?(?:\s+\p{Lu}[\p{Ll}'\-]+){0,2})"
+_TITLE_NAME = r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam|Mme|Herr|Frau)\.?\s+" + _NAME
 _INTRO_NAME = (
-    r"(?:(?:[Mm]y name is|[Ii] am|I'm|[Nn]ame:|[Tt]his is|[Cc]all me|[Dd]ear|[Hh]i|[Hh]ello|[Ss]incerely,?|"
-    r"[Rr]egards,?|[Tt]hanks,?|[Cc]ontact)\s+)([A-Z][a-zà-ÿ'\-]+(?:\s+[A-Z][a-zà-ÿ'\-]+){0,2})"
+    r"(?:\b(?:[Mm]y name is|I am|I'm|[Nn]ame:|[Tt]his is|[Cc]all me|[Dd]ear|[Hh]i|[Hh]ello|[Ss]incerely,?|"
+    r"[Rr]egards,?|[Cc]ontact|assistant to|directed by|starring|written by|married to|son of|daughter of|"
+    r"wife of|husband of|[Ss]igned,?|maiden name is|follow up with|speak to|spoke to|talk to|meet with)\s+)" + _NAME
+)
+_VERB_NAME = (
+    _NAME + r"(?=(?:'s)?\s+(?:lives|lived|is from|was born|spent|had given|has given|works|worked|said|says|wrote|"
+    r"told|studied|is a very|is an? (?:very )?(?:kind|nice|sympathetic|good|great)))"
+)
+_VOCATIVE_NAME = r"(?m)^" + _NAME + r"(?=,\s+(?:can|could|would|will|please|thanks|thank you|I)\b)"
+_LOCATION_CUE = (
+    r"\b(?:originally from|based in|I am in|I'm in|arrived at|arrived in|moved to|moved here from|lives in|"
+    r"living in|located in|born in|returned to|trip to|headquartered in|grew up in)\s+"
+    r"(\p{Lu}[\p{L}'\-]+(?:[ \-](?:\p{Lu}[\p{L}'\-]+|de|del|di|la|le|u|am|an|der)){0,3})"
 )
 
 LABELLED_PHONE = (
@@ -76,7 +94,20 @@ PHONE_PATTERN = (
     r"(?<![\w+\-.])(?:\+\d{1,3}[\s.\-]?)?(?:\(0?\d{1,4}\)[\s.\-]?)?\d{2,5}(?:[\s.\-]\d{2,5}){1,4}"
     r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w\-.]\d)|(?<![\w+])\+\d{9,14}\b"
 )
-PHONE_CONTEXT = ("phone", "call", "tel", "telephone", "mobile", "cell", "reach", "contact", "number", "fax", "text", "dial")
+PHONE_CONTEXT = (
+    "phone",
+    "call",
+    "tel",
+    "telephone",
+    "mobile",
+    "cell",
+    "reach",
+    "contact",
+    "number",
+    "fax",
+    "text",
+    "dial",
+)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -103,16 +134,16 @@ def build_recognizers() -> list[EntityRecognizer]:
     """All of Portico's extra recognizers."""
     from presidio_analyzer import Pattern, PatternRecognizer
 
-    class LuhnCardRecognizer(PatternRecognizer):  # type: ignore[misc]
+    class LuhnCardRecognizer(PatternRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             digits = re.sub(r"\D", "", pattern_text)
             return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
-    class IbanChecksumRecognizer(PatternRecognizer):  # type: ignore[misc]
+    class IbanChecksumRecognizer(PatternRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             return iban_valid(pattern_text)
 
-    class PhoneShapeRecognizer(PatternRecognizer):  # type: ignore[misc]
+    class PhoneShapeRecognizer(PatternRecognizer):
         def validate_result(self, pattern_text: str) -> bool | None:
             digits = re.sub(r"\D", "", pattern_text.split("x")[0].split("ext")[0])
             if not 7 <= len(digits) <= 15:
@@ -164,9 +195,12 @@ def build_recognizers() -> list[EntityRecognizer]:
         context=list(ADDRESS_CONTEXT),
     )
     names = _GroupPatternRecognizer(
-        entity="PERSON", name="TitledNameRecognizer", patterns=[(_TITLE_NAME, 0.7), (_INTRO_NAME, 0.6)]
+        entity="PERSON",
+        name="NameCueRecognizer",
+        patterns=[(_TITLE_NAME, 0.9), (_INTRO_NAME, 0.9), (_VERB_NAME, 0.9), (_VOCATIVE_NAME, 0.9)],
     )
-    return [secrets, cards, ibans, phones, licenses, addresses, names.build()]
+    places = _GroupPatternRecognizer(entity="LOCATION", name="LocationCueRecognizer", patterns=[(_LOCATION_CUE, 0.9)])
+    return [secrets, cards, ibans, phones, licenses, addresses, names.build(), places.build()]
 
 
 class _GroupPatternRecognizer:
@@ -175,14 +209,16 @@ class _GroupPatternRecognizer:
     def __init__(self, *, entity: str, name: str, patterns: list[tuple[str, float]]) -> None:
         self.entity = entity
         self.name = name
-        self.patterns = [(re.compile(p), s) for p, s in patterns]
+        import regex
+
+        self.patterns = [(regex.compile(p), s) for p, s in patterns]
 
     def build(self) -> EntityRecognizer:
         from presidio_analyzer import LocalRecognizer, RecognizerResult
 
         outer = self
 
-        class GroupRecognizer(LocalRecognizer):  # type: ignore[misc]
+        class GroupRecognizer(LocalRecognizer):
             def load(self) -> None:
                 pass
 

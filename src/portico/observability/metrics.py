@@ -48,6 +48,12 @@ class Metrics:
             registry=r,
         )
         self.cache_saved = Counter("portico_cache_saved_usd", "Upstream cost avoided by cache hits.", registry=r)
+        self.guard_verdicts = Counter(
+            "portico_guard_verdicts",
+            "Guard verdicts by guard and action (block marks a safety event).",
+            ["guard", "action"],
+            registry=r,
+        )
         self.upstream_errors = Counter(
             "portico_upstream_errors", "Upstream failures by model and kind.", ["model", "kind"], registry=r
         )

@@ -6,8 +6,9 @@ Names are loaded on first use so that ``portico.config`` can import
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from portico.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from portico.resilience.admin import attach, circuits_router
@@ -17,21 +18,20 @@ if TYPE_CHECKING:
     from portico.resilience.settings import ResilienceSettings
     from portico.resilience.shared import BreakerStore, BreakerSync, MemoryBreakerStore, RedisBreakerStore
 
-_HOME = {
-    "attach": "admin",
-    "circuits_router": "admin",
-    "CircuitBreaker": "breaker",
-    "CircuitState": "breaker",
-    "ModelCaller": "caller",
-    "Deployment": "deployments",
-    "build_deployments": "deployments",
-    "ResilienceSettings": "settings",
+_HOMES = {
     "BreakerStore": "shared",
     "BreakerSync": "shared",
+    "CircuitBreaker": "breaker",
+    "CircuitState": "breaker",
+    "Deployment": "deployments",
     "MemoryBreakerStore": "shared",
+    "ModelCaller": "caller",
     "RedisBreakerStore": "shared",
+    "ResilienceSettings": "settings",
+    "attach": "admin",
+    "build_deployments": "deployments",
+    "circuits_router": "admin",
 }
-
 __all__ = [
     "BreakerStore",
     "BreakerSync",
@@ -46,10 +46,4 @@ __all__ = [
     "build_deployments",
     "circuits_router",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'portico.resilience' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"portico.resilience.{home}"), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

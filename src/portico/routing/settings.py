@@ -107,7 +107,7 @@ class IntentRoute(_RouteBase):
     policy: Literal["intent"]
     intents: list[Intent] = Field(min_length=1)
     fallback: str = Field(min_length=1, description="the model for out-of-scope requests")
-    threshold: float = Field(default=0.5, ge=-1, le=1, description="min cosine similarity to an intent")
+    threshold: float = Field(default=0.5, ge=-1, le=1, description="min in-scope score (cosine to the intent)")
     k: int = Field(default=3, ge=1, le=50, description="nearest examples that vote")
 
 

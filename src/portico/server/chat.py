@@ -184,5 +184,7 @@ def observe(gateway: Gateway, ctx: RequestContext, error: PorticoError | None = 
         m.tokens.labels(model, "output").inc(ctx.usage.completion_tokens)
     if ctx.cost_usd:
         m.cost.labels(model).inc(ctx.cost_usd)
+    for finding in ctx.findings:
+        m.guard_verdicts.labels(finding.guard, finding.action).inc()
     if ctx.cache_status not in ("off", "bypass"):
         m.observe_cache(ctx.cache_status, "nearest_similarity" in ctx.state.get("cache", {}), ctx.saved_usd)

@@ -5,16 +5,31 @@ The SQLAlchemy-backed parts load on first use, so reading the configuration stay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from portico.storage.records import KeyRecord, KeySpec, Limits, RequestRecord, SpendRow, TeamRecord, TeamSpec
-from portico.storage.settings import StorageSettings
-from portico.storage.store import SpendGroup, Store
+from portico.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from portico.storage.recorder import Recorder
+    from portico.storage.records import KeyRecord, KeySpec, Limits, RequestRecord, SpendRow, TeamRecord, TeamSpec
+    from portico.storage.settings import StorageSettings
     from portico.storage.sql import SqlStore
+    from portico.storage.store import SpendGroup, Store
 
+_HOMES = {
+    "KeyRecord": "records",
+    "KeySpec": "records",
+    "Limits": "records",
+    "Recorder": "recorder",
+    "RequestRecord": "records",
+    "SpendGroup": "store",
+    "SpendRow": "records",
+    "SqlStore": "sql",
+    "StorageSettings": "settings",
+    "Store": "store",
+    "TeamRecord": "records",
+    "TeamSpec": "records",
+}
 __all__ = [
     "KeyRecord",
     "KeySpec",
@@ -29,15 +44,4 @@ __all__ = [
     "TeamRecord",
     "TeamSpec",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "SqlStore":
-        from portico.storage.sql import SqlStore
-
-        return SqlStore
-    if name == "Recorder":
-        from portico.storage.recorder import Recorder
-
-        return Recorder
-    raise AttributeError(name)
+__getattr__ = lazy_exports(__name__, _HOMES)
