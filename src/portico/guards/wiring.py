@@ -19,9 +19,8 @@ def install_guards(
 ) -> GuardStage | None:
     """Append the GuardStage to ``gateway.stages`` (call before install_cache). ``runtime``
     lets several gateways in one process (tests) share the loaded models."""
-    # ``Settings.guards`` is the GuardSettings section; read defensively until it exists.
-    guards = settings if settings is not None else getattr(gateway.settings, "guards", None)
-    if not isinstance(guards, GuardSettings) or not guards.enabled:
+    guards = settings if settings is not None else gateway.settings.guards
+    if not guards.enabled:
         return None
     runtime = runtime or GuardRuntime()
     stage = GuardStage(guards, runtime)
