@@ -36,8 +36,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv/bin/python") if (ROOT / ".venv/bin/python").exists() else sys.executable
-REPLY = ("The quick brown fox jumps over the lazy dog while the gateway keeps every stream honest "
-         "and every retry bounded by a deadline.")
+REPLY = (
+    "The quick brown fox jumps over the lazy dog while the gateway keeps every stream honest "
+    "and every retry bounded by a deadline."
+)
 FLAKY_KINDS: list[dict[str, Any]] = [
     {"kind": "status", "status": 500},
     {"kind": "status", "status": 502},
@@ -102,8 +104,13 @@ def gateway_config(ports: dict[str, int], *, enabled: bool) -> dict[str, Any]:
     timeout = {"connect": 0.5, "first_token": 0.5, "inter_token": 1.0, "total": 10}
 
     def dep(port: int, name: str = "m") -> dict[str, Any]:
-        return {"name": name, "provider": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "timeout": timeout,
-                "price": {"input_per_mtok": 0.15, "output_per_mtok": 0.6}}
+        return {
+            "name": name,
+            "provider": "openai",
+            "base_url": f"http://127.0.0.1:{port}/v1",
+            "timeout": timeout,
+            "price": {"input_per_mtok": 0.15, "output_per_mtok": 0.6},
+        }
 
     return {
         "server": {"log_level": "warning"},
@@ -197,6 +204,7 @@ async def load(url: str, n: int, concurrency: int, stream: bool) -> Run:
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
         async def worker() -> None:
             for i in counter:
                 run.outcomes.append(await (one_stream if stream else one_chat)(session, url, i))
@@ -207,13 +215,16 @@ async def load(url: str, n: int, concurrency: int, stream: bool) -> Run:
     return run
 
 
-async def with_gateway(procs: Processes, ports: dict[str, int], enabled: bool, n: int, concurrency: int,
-                       stream: bool) -> Run:
+async def with_gateway(
+    procs: Processes, ports: dict[str, int], enabled: bool, n: int, concurrency: int, stream: bool
+) -> Run:
     port = free_port()
     cfg = procs.logs / f"portico-{'on' if enabled else 'off'}-{'stream' if stream else 'chat'}.yaml"
     cfg.write_text(yaml.safe_dump(gateway_config(ports, enabled=enabled)))
-    procs.spawn(f"gateway-{port}", [str(ROOT / ".venv/bin/portico"), "serve", "--config", str(cfg),
-                                    "--host", "127.0.0.1", "--port", str(port)])
+    procs.spawn(
+        f"gateway-{port}",
+        [str(ROOT / ".venv/bin/portico"), "serve", "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port)],
+    )
     try:
         await wait_http(f"http://127.0.0.1:{port}/healthz")
         pid = procs.procs[-1].pid
@@ -235,10 +246,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def report(name: str, run: Run, *, stream: bool = False) -> None:
-    line = (f"{name:<28} n={len(run.outcomes):>6}  success={run.rate():.4%}  p50={run.pct(0.5):7.1f} ms  "
-            f"p99={run.pct(0.99):7.1f} ms  attempts/req={run.attempts():.3f}  "
-            f"rps={len(run.outcomes) / max(run.seconds, 1e-9):6.0f}  "
-            f"gateway_cpu/req={run.gateway_cpu / max(1, len(run.outcomes)) * 1000:.3f} ms")
+    line = (
+        f"{name:<28} n={len(run.outcomes):>6}  success={run.rate():.4%}  p50={run.pct(0.5):7.1f} ms  "
+        f"p99={run.pct(0.99):7.1f} ms  attempts/req={run.attempts():.3f}  "
+        f"rps={len(run.outcomes) / max(run.seconds, 1e-9):6.0f}  "
+        f"gateway_cpu/req={run.gateway_cpu / max(1, len(run.outcomes)) * 1000:.3f} ms"
+    )
     if stream:
         errors = sum(o.error_event for o in run.outcomes)
         silent = sum(o.silent for o in run.outcomes)
@@ -260,8 +273,10 @@ async def main() -> None:
             procs.spawn(name, [PY, "-m", "portico.testing.fake_upstream", "--port", str(ports[name]), "--reply", REPLY])
         for name in ("flaky", "healthy"):
             await wait_http(f"http://127.0.0.1:{ports[name]}/health")
-        print(f"deployments of m: dead :{ports['dead']}, flaky (30 % errors) :{ports['flaky']}, "
-              f"healthy :{ports['healthy']}; fallback model backup -> healthy; logs in {procs.logs}")
+        print(
+            f"deployments of m: dead :{ports['dead']}, flaky (30 % errors) :{ports['flaky']}, "
+            f"healthy :{ports['healthy']}; fallback model backup -> healthy; logs in {procs.logs}"
+        )
 
         await script(ports["flaky"], 0.3, FLAKY_KINDS, seed=1)
         on = await with_gateway(procs, ports, True, args.requests, args.concurrency, stream=False)

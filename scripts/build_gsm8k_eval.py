@@ -90,9 +90,7 @@ def build(n: int, seed: int) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("/tmp/portico-gsm8k-200.jsonl"))
@@ -106,9 +104,7 @@ def main() -> None:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     weak = sum(bool(r["metadata"]["mixtral_correct"]) for r in rows) / len(rows)  # type: ignore[index]
     strong = sum(bool(r["metadata"]["gpt4_correct"]) for r in rows) / len(rows)  # type: ignore[index]
-    print(
-        f"wrote {len(rows)} rows to {args.out} (Mixtral-8x7B correct {weak:.1%}, GPT-4 correct {strong:.1%})"
-    )
+    print(f"wrote {len(rows)} rows to {args.out} (Mixtral-8x7B correct {weak:.1%}, GPT-4 correct {strong:.1%})")
 
 
 if __name__ == "__main__":

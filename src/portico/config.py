@@ -47,6 +47,9 @@ class ServerSettings(_Section):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False
+    # numpy's BLAS threads spin after each call and slow the next embedding on small machines;
+    # request-sized math is faster on one thread. null leaves the library's default.
+    blas_threads: int | None = Field(default=1, ge=1)
 
 
 class AuthSettings(_Section):

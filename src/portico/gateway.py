@@ -91,6 +91,10 @@ class Gateway:
 
     async def start(self) -> None:
         """Load local models and the embedder; run start hooks (storage, limiters, ...)."""
+        if self.settings.server.blas_threads is not None:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(self.settings.server.blas_threads, user_api="blas")
         for hook in self.on_start:
             await hook()
         for group in self.deployments.values():

@@ -12,6 +12,8 @@ VETOED = [
     ("number", "What is 2+2?", "What is 2*2?"),
     ("number", "How do I lose 10 pounds?", "How do I lose 20 pounds?"),
     ("number", "Who won in 2014?", "Who won in two thousand?"),
+    ("number", "Is one egg a day healthy?", "Are two eggs a day healthy?"),
+    ("number", "What happened on the first day?", "What happened on the second day?"),
     ("negation", "How do I turn on dark mode?", "How do I turn off dark mode?"),
     ("negation", "Is it safe to eat raw eggs?", "Is it not safe to eat raw eggs?"),
     ("negation", "Why does my phone charge?", "Why doesn't my phone charge?"),
@@ -27,6 +29,9 @@ PASSED = [
     ("Why can't I sleep at night?", "Why am I not able to sleep at night?"),
     ("Is Barack Obama taller than average?", "Is Obama tall?"),
     ("How do I turn on dark mode?", "How to switch on dark mode?"),
+    # "one" is a pronoun far more often than a count, and a plural is the same name.
+    ("Which one is the best short story?", "What is the best short story?"),
+    ("How has an MBA from the IIMs changed your life?", "How has an MBA from IIM changed your life?"),
 ]
 
 

@@ -25,7 +25,8 @@ class WordEmbedder:
             for w in re.findall(r"\w+", t.lower()):
                 out[i, zlib.crc32(w.encode()) % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.clip(norms, 1e-9, None)
+        unit: npt.NDArray[np.float32] = out / np.clip(norms, 1e-9, None)
+        return unit
 
 
 def reply(

@@ -45,7 +45,7 @@ def test_round_trip_keeps_scores(model: ComplexityModel, tmp_path: Path) -> None
     again = ComplexityModel.load(path)
     text = "derive the integral of x step by step"
     assert again.score(text) == pytest.approx(model.score(text), abs=1e-3)
-    assert again.meta["version"] == "complexity-v1"
+    assert again.meta["version"] == "complexity-v2"
 
 
 def test_missing_artifact_is_a_config_error(tmp_path: Path) -> None:
@@ -76,3 +76,38 @@ def test_shipped_artifact_loads_and_scores() -> None:
     assert model.meta["split_salt"]
     s = model.score("What is 2 + 2?\nA. 3\nB. 4\nC. 5\nD. 6\nAnswer:")
     assert 0.0 <= s <= 1.0
+
+
+def _two_forms(n: int = 240) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The same word means opposite things in the two prompt forms: only per-form heads learn it."""
+    rng = np.random.default_rng(11)
+    texts, weak, strong = [], [], []
+    for i in range(n):
+        word = "alpha" if i % 2 == 0 else "beta"
+        multiple_choice = i % 4 < 2
+        if multiple_choice:
+            texts.append(f"Question {i} about {word}?\nA. one\nB. two\nC. three\nD. four\nAnswer:")
+        else:
+            texts.append(f"Question {i} about {word}, explain your reasoning.")
+        hard = (word == "alpha") == multiple_choice
+        strong.append(1.0)
+        weak.append(float(rng.random() < (0.1 if hard else 0.95)))
+    return texts, np.array(weak), np.array(strong)
+
+
+def test_one_head_per_prompt_form(tmp_path: Path) -> None:
+    texts, weak, strong = _two_forms()
+    model = train_complexity(texts, weak, strong, buckets=1 << 12)
+    assert model.heads == 2
+    mc = "Question 9 about {}?\nA. one\nB. two\nC. three\nD. four\nAnswer:"
+    open_ = "Question 9 about {}, explain your reasoning."
+    assert model.score(mc.format("alpha")) > 0.6 > model.score(mc.format("beta"))
+    assert model.score(open_.format("beta")) > 0.6 > model.score(open_.format("alpha"))
+    model.save(tmp_path / "m.npz")
+    assert ComplexityModel.load(tmp_path / "m.npz").score(mc.format("alpha")) == pytest.approx(
+        model.score(mc.format("alpha")), abs=1e-3
+    )
+
+
+def test_a_single_form_gets_a_single_head(model: ComplexityModel) -> None:
+    assert model.heads == 1  # the synthetic prompts are all open questions

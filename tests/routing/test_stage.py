@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 import pytest
 
 from portico.errors import UpstreamUnavailable
@@ -36,7 +38,7 @@ async def terminal(ctx: RequestContext) -> Reply:
     return reply(ctx.model, f"served by {ctx.model}")
 
 
-def _settings(*routes: dict[str, object]) -> RoutingSettings:
+def _settings(*routes: Mapping[str, object]) -> RoutingSettings:
     return RoutingSettings.model_validate({"routes": list(routes)})
 
 

@@ -94,7 +94,7 @@ def pair_features(a: Signals, b: Signals, cosine: float, idf: Idf) -> list[float
     """The feature row for cached question ``a`` and query ``b`` (order as FEATURE_NAMES)."""
     ca, cb = a.content, b.content
     only_a, only_b = len(ca - cb), len(cb - ca)
-    ents = {e for e in a.entities if e not in b.token_set} | {e for e in b.entities if e not in a.token_set}
+    ents = {e for e in a.entities if not b.mentions(e)} | {e for e in b.entities if not a.mentions(e)}
     ta, tb = a.tokens, b.tokens
     na, nb = len(ta), len(tb)
     qa = [w for w in ta if w in QUESTION_WORDS]

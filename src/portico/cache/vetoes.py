@@ -25,8 +25,8 @@ def negation_differs(a: Signals, b: Signals) -> bool:
 
 def entities_differ(a: Signals, b: Signals) -> bool:
     """A name was swapped: each side has a name the other never mentions."""
-    only_a = {e for e in a.entities if e not in b.token_set}
-    only_b = {e for e in b.entities if e not in a.token_set}
+    only_a = {e for e in a.entities if not b.mentions(e)}
+    only_b = {e for e in b.entities if not a.mentions(e)}
     return bool(only_a and only_b)
 
 

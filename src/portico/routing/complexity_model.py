@@ -1,7 +1,9 @@
 """The learned complexity model: multinomial logistic regression over hashed word n-grams
 (TF-IDF) and cheap text features, stored as plain arrays in an ``.npz`` file (no pickle).
 
-It predicts, from the prompt alone, P(strong better), P(tie), P(fast better). The score is
+It predicts, from the prompt alone, P(strong better), P(tie), P(fast better), with one set of
+weights ("head") per prompt form (multiple-choice vs open, see ``features.prompt_form``;
+artifacts with one head use it for every prompt). The score is
 ``(1 + P(strong better) - P(fast better)) / 2``: the strong model's expected advantage on
 a [0, 1] scale (0.5 = none), which ranks questions for routing better than P(strong better)
 alone. The file also holds the score distribution and the quality curve on its validation
@@ -20,10 +22,10 @@ import numpy as np
 import numpy.typing as npt
 
 from portico.errors import ConfigError
-from portico.routing.features import FEATURE_NAMES, text_features
+from portico.routing.features import FEATURE_NAMES, FORMS, prompt_form, text_features
 from portico.routing.ngrams import HashedTfidf
 
-ARTIFACT_VERSION = "complexity-v1"
+ARTIFACT_VERSION = "complexity-v2"
 DEFAULT_ARTIFACT = f"{ARTIFACT_VERSION}.npz"
 CLASSES = ("fast_better", "tie", "strong_better")
 
@@ -33,9 +35,9 @@ F32 = npt.NDArray[np.float32]
 @dataclass(slots=True)
 class ComplexityModel:
     tfidf: HashedTfidf
-    w_text: F32  # (buckets, 3)
-    w_feat: F32  # (len(FEATURE_NAMES), 3)
-    bias: F32  # (3,)
+    w_text: F32  # (buckets, 3 * heads): head h in columns 3h..3h+2
+    w_feat: F32  # (len(FEATURE_NAMES), 3 * heads)
+    bias: F32  # (3 * heads,)
     feat_mean: F32
     feat_scale: F32
     ref_scores: F32  # quantiles of the validation scores (for share thresholds)
@@ -46,10 +48,21 @@ class ComplexityModel:
     def probabilities(self, text: str) -> F32:
         """(P(fast better), P(tie), P(strong better)) for one prompt."""
         feats = (text_features(text) - self.feat_mean) / self.feat_scale
-        logits = (self.tfidf.dot(text, self.w_text) + feats @ self.w_feat + self.bias).astype(np.float32)
+        h = self.head(text)
+        cols = slice(3 * h, 3 * h + 3)
+        w_text, w_feat = self.w_text[:, cols], self.w_feat[:, cols]
+        logits = (self.tfidf.dot(text, w_text) + feats @ w_feat + self.bias[cols]).astype(np.float32)
         e = np.exp(logits - logits.max())
         out: F32 = (e / e.sum()).astype(np.float32)
         return out
+
+    @property
+    def heads(self) -> int:
+        return int(self.bias.shape[0]) // 3
+
+    def head(self, text: str) -> int:
+        """The weight set for ``text``: its prompt form when the model has one head per form."""
+        return prompt_form(text) if self.heads == len(FORMS) else 0
 
     def score(self, text: str) -> float:
         p = self.probabilities(text)
@@ -112,6 +125,8 @@ class ComplexityModel:
             meta = json.loads(bytes(z["meta"]).decode())
             if meta.get("features") != list(FEATURE_NAMES):
                 raise ValueError("it was trained with other text features; retrain it")
+            if z["bias"].shape[0] not in (3, 3 * len(FORMS)):
+                raise ValueError(f"it has {z['bias'].shape[0]} output columns; expected 3 or {3 * len(FORMS)}")
             return cls(
                 tfidf=HashedTfidf(z["idf"].astype(np.float32)),
                 w_text=z["w_text"].astype(np.float32),

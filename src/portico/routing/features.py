@@ -75,6 +75,17 @@ def text_features(text: str) -> npt.NDArray[np.float32]:
     return np.asarray(values, dtype=np.float32)
 
 
+FORMS: tuple[str, ...] = ("multiple_choice", "open")
+
+
+def prompt_form(text: str) -> int:
+    """0 for a multiple-choice prompt (two or more option lines such as ``B. ...``), 1 otherwise.
+
+    The form is visible in real traffic (unlike a benchmark or subject label), and the two forms
+    fail for different reasons, so the complexity model keeps one head per form."""
+    return 0 if len(_OPTION.findall(text)) >= 2 else 1
+
+
 def feature_matrix(texts: list[str]) -> npt.NDArray[np.float32]:
     if not texts:
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)

@@ -3,7 +3,10 @@
 Outcomes are qualities in [0, 1] (correctness, or a judge's normalised rating). A prompt is
 labelled strong-better / tie / fast-better when the qualities differ by more than ``margin``.
 The model is fitted on 80% of the data to calibrate thresholds on the other 20%, then
-refitted on everything (the calibration is kept).
+refitted on everything (the calibration is kept). When both prompt forms (multiple-choice and
+open) have enough outcomes, each gets its own head over the shared TF-IDF and features: in
+4-fold CV on RouteLLM's train half that raised GSM8K APGR from 0.628 to 0.650 with MMLU
+unchanged (0.699 -> 0.700).
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import numpy.typing as npt
 
 from portico.routing.complexity_model import ARTIFACT_VERSION, ComplexityModel
 from portico.routing.evaluation import Outcomes, apgr, curve
-from portico.routing.features import FEATURE_NAMES, feature_matrix
+from portico.routing.features import FEATURE_NAMES, FORMS, feature_matrix, prompt_form
 from portico.routing.ngrams import DEFAULT_BUCKETS, HashedTfidf
 
 F64 = npt.NDArray[np.float64]
+MIN_PER_HEAD = 20  # prompts of a form needed before it gets its own head
 
 
 def labels(weak: F64, strong: F64, margin: float = 0.1) -> npt.NDArray[np.intp]:
@@ -29,18 +33,20 @@ def labels(weak: F64, strong: F64, margin: float = 0.1) -> npt.NDArray[np.intp]:
     return np.where(diff > margin, 2, np.where(diff < -margin, 0, 1)).astype(np.intp)
 
 
-def _fit(
-    texts: Sequence[str], y: npt.NDArray[np.intp], c: float, buckets: int, min_df: int = 1
-) -> tuple[HashedTfidf, npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32], Any, Any]:
-    import scipy.sparse as sp
+def _heads(texts: Sequence[str], y: npt.NDArray[np.intp]) -> npt.NDArray[np.intp] | None:
+    """Each prompt's head (its form), or None for a single head when a form lacks data."""
+    forms = np.array([prompt_form(t) for t in texts], dtype=np.intp)
+    for f in range(len(FORMS)):
+        mask = forms == f
+        if mask.sum() < MIN_PER_HEAD or len(set(y[mask].tolist())) < 2:
+            return None
+    return forms
+
+
+def _fit_head(x: Any, y: npt.NDArray[np.intp], c: float) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Weights (columns, 3) and bias (3,) of a 3-class logistic regression on ``x``."""
     from sklearn.linear_model import LogisticRegression
 
-    tfidf = HashedTfidf.fit(texts, buckets, min_df)
-    feats = feature_matrix(list(texts))
-    mean = feats.mean(axis=0)
-    scale = feats.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    x = sp.hstack([tfidf.matrix(texts), sp.csr_matrix((feats - mean) / scale)]).tocsr()
     clf = LogisticRegression(C=c, max_iter=2000).fit(x, y)
     coef = np.zeros((x.shape[1], 3), dtype=np.float32)
     bias = np.full(3, -1e4, dtype=np.float32)  # a class absent from the data is never predicted
@@ -52,6 +58,27 @@ def _fit(
         for row, cls in enumerate(clf.classes_):
             coef[:, cls] = clf.coef_[row]
             bias[cls] = clf.intercept_[row]
+    return coef, bias
+
+
+def _fit(
+    texts: Sequence[str], y: npt.NDArray[np.intp], c: float, buckets: int, min_df: int = 1
+) -> tuple[HashedTfidf, npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32], Any, Any]:
+    import scipy.sparse as sp
+
+    tfidf = HashedTfidf.fit(texts, buckets, min_df)
+    feats = feature_matrix(list(texts))
+    mean = feats.mean(axis=0)
+    scale = feats.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    x = sp.hstack([tfidf.matrix(texts), sp.csr_matrix((feats - mean) / scale)]).tocsr()
+    heads = _heads(texts, y)
+    if heads is None:
+        coef, bias = _fit_head(x, y, c)
+    else:
+        parts = [_fit_head(x[np.nonzero(heads == f)[0]], y[heads == f], c) for f in range(len(FORMS))]
+        coef = np.concatenate([p[0] for p in parts], axis=1)
+        bias = np.concatenate([p[1] for p in parts])
     return tfidf, coef[:buckets], coef[buckets:], bias, mean, scale
 
 
