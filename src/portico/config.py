@@ -30,7 +30,9 @@ __all__ = [
     "ProviderKind",
     "Settings",
     "TimeoutSettings",
+    "format_validation",
     "load_config",
+    "read_yaml_file",
     "settings_from_dict",
 ]
 CONFIG_ENV = "PORTICO_CONFIG"
@@ -131,8 +133,9 @@ def _resolve_env(value: Any, env: Mapping[str, str], missing: list[str], path: s
     return value
 
 
-def _format_validation(exc: ValidationError, source: str) -> str:
-    lines = [f"Invalid configuration in {source}:"]
+def format_validation(exc: ValidationError, source: str, what: str = "configuration") -> str:
+    """A pydantic error as one line per problem, each naming the field's dotted path."""
+    lines = [f"Invalid {what} in {source}:"]
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
         lines.append(f"  {where}: {err['msg']}")
@@ -152,7 +155,7 @@ def settings_from_dict(
     try:
         settings = Settings.model_validate(resolved)
     except ValidationError as exc:
-        raise ConfigError(_format_validation(exc, source)) from None
+        raise ConfigError(format_validation(exc, source)) from None
     settings._source = source
     settings._unset_env = missing
     return settings
@@ -167,10 +170,15 @@ def load_config(path: str | os.PathLike[str] | None = None, *, env: Mapping[str,
     if candidate is None:
         return settings_from_dict({}, env=environ, source="built-in default")
     file = Path(candidate)
-    if not file.is_file():
-        raise ConfigError(f"Config file {file} does not exist (from {'--config' if path else CONFIG_ENV}).")
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"Config file {file} is not valid YAML: {exc}") from None
+    raw = read_yaml_file(file, f"Config file {file}", f" (from {'--config' if path else CONFIG_ENV})")
     return settings_from_dict(raw, env=environ, source=str(file))
+
+
+def read_yaml_file(file: Path, label: str, origin: str = "") -> Any:
+    """Parse a YAML file or raise ConfigError saying it is missing or malformed."""
+    if not file.is_file():
+        raise ConfigError(f"{label} does not exist{origin}.")
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{label} is not valid YAML: {exc}") from None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from portico.config import format_validation, read_yaml_file
 from portico.errors import ConfigError
 
 Change = Literal["never", "rarely", "monthly", "weekly", "frequently", "daily", "realtime"]
@@ -104,19 +104,9 @@ def parse_requirements(raw: Any, source: str = "<requirements>") -> Requirements
     try:
         return Requirements.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"Invalid requirements in {source}:"]
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"  {where}: {err['msg']}")
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(format_validation(exc, source, "requirements")) from None
 
 
 def load_requirements(path: str | Path) -> Requirements:
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"requirements file {file} does not exist")
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file} is not valid YAML: {exc}") from None
-    return parse_requirements(raw, str(file))
+    return parse_requirements(read_yaml_file(file, f"requirements file {file}"), str(file))
