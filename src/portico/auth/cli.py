@@ -32,6 +32,12 @@ err = Console(stderr=True)
 out = Console()
 
 
+def _check_period(period: str) -> None:
+    if period not in ("day", "month", "total"):
+        err.print("[red]error:[/red] --period must be day, month or total")
+        raise typer.Exit(2)
+
+
 def _storage(config: Path | None) -> StorageSettings:
     from portico.config import load_config
 
@@ -122,9 +128,7 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Create a key and print its secret once."""
-        if period not in ("day", "month", "total"):
-            err.print("[red]error:[/red] --period must be day, month or total")
-            raise typer.Exit(2)
+        _check_period(period)
         spec = KeySpec(
             name=name,
             owner=owner,
@@ -198,9 +202,7 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Create a team."""
-        if period not in ("day", "month", "total"):
-            err.print("[red]error:[/red] --period must be day, month or total")
-            raise typer.Exit(2)
+        _check_period(period)
         spec = TeamSpec(
             name=name,
             allowed_models=_models(models),
