@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import time
@@ -38,8 +39,6 @@ async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, se
     if not all(isinstance(t, str) and t for t in texts):
         raise InvalidRequest("Every input must be a non-empty string.", param="input")
     embedder = await gateway.embedder()
-    import asyncio
-
     vectors = await asyncio.to_thread(embedder.embed, texts)
     tokens = sum(embedder.count_tokens(t) for t in texts)
     items = []

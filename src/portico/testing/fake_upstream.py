@@ -32,6 +32,18 @@ _OPENAI_STREAM_ERROR = (
 
 
 @dataclass(slots=True)
+class _Reply:
+    """What one answer is made of: the request body, the scripted behaviour, text and usage."""
+
+    body: dict[str, Any]
+    behaviour: Behaviour
+    text: str
+    model: str
+    prompt: int
+    completion: int
+
+
+@dataclass(slots=True)
 class Received:
     path: str
     body: dict[str, Any]
@@ -250,20 +262,12 @@ class FakeUpstream:
             prompt, completion = self._usage(text, b)
             model = str(body.get("model", "fake"))
             answer = self._anthropic_answer if anthropic else self._openai_answer
-            return await answer(request, body, b, text, model, prompt, completion)
+            return await answer(request, _Reply(body, b, text, model, prompt, completion))
         finally:
             self.in_flight -= 1
 
-    async def _openai_answer(
-        self,
-        request: web.Request,
-        body: dict[str, Any],
-        b: Behaviour,
-        text: str,
-        model: str,
-        prompt: int,
-        completion: int,
-    ) -> web.StreamResponse:
+    async def _openai_answer(self, request: web.Request, r: _Reply) -> web.StreamResponse:
+        body, text, model, prompt, completion = r.body, r.text, r.model, r.prompt, r.completion
         cid = f"chatcmpl-fake{next(self._ids)}"
         if not body.get("stream"):
             self.served += 1
@@ -284,7 +288,7 @@ class FakeUpstream:
                 },
                 dumps=lambda o: orjson.dumps(o).decode(),
             )
-        return await self._openai_stream(request, body, b, text, cid, model, prompt, completion)
+        return await self._openai_stream(request, r, cid)
 
     def _pieces(self, text: str) -> list[str]:
         words = text.split(" ")
@@ -292,17 +296,8 @@ class FakeUpstream:
         size = -(-len(words) // n)
         return [(" " if i else "") + " ".join(words[i : i + size]) for i in range(0, len(words), size)]
 
-    async def _openai_stream(
-        self,
-        request: web.Request,
-        body: dict[str, Any],
-        b: Behaviour,
-        text: str,
-        cid: str,
-        model: str,
-        prompt: int,
-        completion: int,
-    ) -> web.StreamResponse:
+    async def _openai_stream(self, request: web.Request, r: _Reply, cid: str) -> web.StreamResponse:
+        body, b, text, model, prompt, completion = r.body, r.behaviour, r.text, r.model, r.prompt, r.completion
         resp = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
         await resp.prepare(request)
 
@@ -376,16 +371,8 @@ class FakeUpstream:
             self.disconnects += 1
             raise
 
-    async def _anthropic_answer(
-        self,
-        request: web.Request,
-        body: dict[str, Any],
-        b: Behaviour,
-        text: str,
-        model: str,
-        prompt: int,
-        completion: int,
-    ) -> web.StreamResponse:
+    async def _anthropic_answer(self, request: web.Request, r: _Reply) -> web.StreamResponse:
+        body, b, text, model, prompt, completion = r.body, r.behaviour, r.text, r.model, r.prompt, r.completion
         mid = f"msg_fake{next(self._ids)}"
         if not body.get("stream"):
             self.served += 1
