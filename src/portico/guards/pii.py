@@ -129,7 +129,10 @@ def _propagate_names(text: str, found: list[Entity]) -> list[Entity]:
         return found
     extra = list(found)
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True)) + r")\b")
+    people = [e for e in found if e.type == "PERSON"]
     for m in pattern.finditer(text):
+        if any(e.start < m.end() and m.start() < e.end for e in people):
+            continue  # already inside a name found here
         # Just above spaCy-small's flat 0.85: the same string was a name elsewhere in this text.
         extra.append(Entity("PERSON", m.start(), m.end(), 0.86))
     return extra

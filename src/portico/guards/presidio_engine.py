@@ -64,10 +64,11 @@ UNMAPPED_LABELS = (
 )
 
 
-def build_nlp_engine(labels_to_ignore: Iterable[str] = UNMAPPED_LABELS, *, fast: bool = True) -> Any:
+def build_nlp_engine(labels_to_ignore: Iterable[str] = UNMAPPED_LABELS, *, fast: bool = True, ner: bool = True) -> Any:
     """A loaded SpacyNlpEngine backed by the packaged small English model. ``fast`` runs
     only tok2vec + NER and uses lower-cased tokens as lemmas; ``fast=False`` is Presidio's
-    stock behaviour (the whole pipeline), kept for the baseline in the benchmark."""
+    stock behaviour (the whole pipeline), kept for the baseline in the benchmark.
+    ``ner=False`` keeps only the tokenizer (names come from another recognizer)."""
     import spacy
     from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
     from spacy.attrs import IDX, LOWER
@@ -96,7 +97,10 @@ def build_nlp_engine(labels_to_ignore: Iterable[str] = UNMAPPED_LABELS, *, fast:
     )
     # Load it ourselves: what SpacyNlpEngine.load does for an existing path, minus the
     # download fallback and the unused pipes.
-    nlp = spacy.load(path, exclude=list(_FAST_EXCLUDE) if fast else [])
+    exclude = list(_FAST_EXCLUDE) if fast else []
+    if not ner:
+        exclude += ["tok2vec", "ner"]
+    nlp = spacy.load(path, exclude=exclude)
     engine.nlp = {"en": nlp}  # type: ignore[assignment]
     return engine
 
@@ -106,12 +110,13 @@ def build_analyzer(
     *,
     fast: bool = True,
     drop: Sequence[str] = (),
+    ner: bool = True,
 ) -> AnalyzerEngine:
     """An AnalyzerEngine with Presidio's predefined recognizers (email swapped for the offline
     one, ``drop`` removed by name) plus ``extra_recognizers``."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
-    nlp_engine = build_nlp_engine(fast=fast)
+    nlp_engine = build_nlp_engine(fast=fast, ner=ner)
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     for name in ("EmailRecognizer", *drop):

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from presidio_analyzer import EntityRecognizer
 
+    from portico.guards.ner import NameTagger
+
 SECRET_PATTERNS: tuple[tuple[str, str, float], ...] = (
     ("openai_key", r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}\b", 0.95),
     ("aws_access_key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", 0.95),
@@ -130,8 +132,9 @@ def iban_valid(text: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
-def build_recognizers() -> list[EntityRecognizer]:
-    """All of Portico's extra recognizers."""
+def build_recognizers(*, names: bool = True) -> list[EntityRecognizer]:
+    """Portico's extra recognizers; ``names=False`` leaves out the pattern rules for names,
+    places and street addresses (used beside spaCy's NER, not beside the name tagger)."""
     from presidio_analyzer import Pattern, PatternRecognizer
 
     class LuhnCardRecognizer(PatternRecognizer):
@@ -194,13 +197,34 @@ def build_recognizers() -> list[EntityRecognizer]:
         patterns=[Pattern(n, p, s) for n, p, s in ADDRESS_PATTERNS],
         context=list(ADDRESS_CONTEXT),
     )
-    names = _GroupPatternRecognizer(
+    name_cues = _GroupPatternRecognizer(
         entity="PERSON",
         name="NameCueRecognizer",
         patterns=[(_TITLE_NAME, 0.9), (_INTRO_NAME, 0.9), (_VERB_NAME, 0.9), (_VOCATIVE_NAME, 0.9)],
     )
     places = _GroupPatternRecognizer(entity="LOCATION", name="LocationCueRecognizer", patterns=[(_LOCATION_CUE, 0.9)])
-    return [secrets, cards, ibans, phones, licenses, addresses, names.build(), places.build()]
+    if not names:
+        return [secrets, cards, ibans, phones, licenses]
+    return [secrets, cards, ibans, phones, licenses, addresses, name_cues.build(), places.build()]
+
+
+def name_tagger_recognizer(tagger: NameTagger | None = None) -> EntityRecognizer:
+    """Presidio recognizer around :class:`~portico.guards.ner.NameTagger` (PERSON, LOCATION,
+    STREET_ADDRESS), scored by the tagger's mean label probability over the span."""
+    from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+    from portico.guards.ner import ENTITY_OF, NameTagger
+
+    model = tagger or NameTagger()
+
+    class NameTaggerRecognizer(LocalRecognizer):
+        def load(self) -> None:
+            pass
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            return [RecognizerResult(s.type, s.start, s.end, s.score) for s in model.tag(text) if s.type in entities]
+
+    return NameTaggerRecognizer(supported_entities=sorted(set(ENTITY_OF.values())), name="NameTaggerRecognizer")
 
 
 class _GroupPatternRecognizer:

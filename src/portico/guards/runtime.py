@@ -14,6 +14,7 @@ from portico.pipeline import RequestContext
 
 if TYPE_CHECKING:
     from portico.embeddings import MiniLMEmbedder
+    from portico.guards.settings import PiiNer
 
 _EMBED_STATE = "guards.embeddings"
 
@@ -21,8 +22,9 @@ _EMBED_STATE = "guards.embeddings"
 class GuardRuntime:
     """Lazily built guard models. ``embedder`` is the process's shared MiniLM embedder."""
 
-    def __init__(self, embedder: MiniLMEmbedder | None = None) -> None:
+    def __init__(self, embedder: MiniLMEmbedder | None = None, ner: PiiNer = "tagger") -> None:
         self._embedder = embedder
+        self.ner = ner
         self._analyzer: Any = None
         self._injection: LinearTextClassifier | None = None
         self._content: LinearTextClassifier | None = None
@@ -38,11 +40,18 @@ class GuardRuntime:
             with self._lock:
                 if self._analyzer is None:
                     from portico.guards.presidio_engine import build_analyzer
-                    from portico.guards.recognizers import build_recognizers
+                    from portico.guards.recognizers import build_recognizers, name_tagger_recognizer
 
                     # phonenumbers-based matching costs ~100 ms per 300 tokens; our phone
                     # recognizer scores the same on the PII benchmark.
-                    self._analyzer = build_analyzer(build_recognizers(), drop=("PhoneRecognizer",))
+                    drop = ["PhoneRecognizer"]
+                    if self.ner == "tagger":
+                        # The tagger finds names, places and addresses; spaCy only tokenizes.
+                        recognizers = [*build_recognizers(names=False), name_tagger_recognizer()]
+                        drop.append("SpacyRecognizer")
+                    else:
+                        recognizers = build_recognizers()
+                    self._analyzer = build_analyzer(recognizers, drop=drop, ner=self.ner == "spacy")
         return self._analyzer
 
     @property

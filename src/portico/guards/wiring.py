@@ -22,7 +22,7 @@ def install_guards(
     guards = settings if settings is not None else gateway.settings.guards
     if not guards.enabled:
         return None
-    runtime = runtime or GuardRuntime()
+    runtime = runtime or GuardRuntime(ner=guards.pii_ner)
     stage = GuardStage(guards, runtime)
     gateway.stages.append(stage)
 
