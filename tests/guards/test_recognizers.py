@@ -74,3 +74,20 @@ def test_analyzer_builds_and_runs_without_network(no_network: None) -> None:
     analyzer = build_analyzer(build_recognizers(), drop=("PhoneRecognizer",))
     found = {r.entity_type for r in analyzer.analyze("Ada Lovelace, ada@example.co.uk", language="en")}
     assert {"PERSON", "EMAIL_ADDRESS"} <= found
+
+
+def test_a_partly_overlapping_loser_keeps_its_free_part() -> None:
+    text = "12 Main St\nSpringfield\n555 123 4567"
+    address = Entity("STREET_ADDRESS", 0, len(text), 0.9)
+    phone = Entity("PHONE_NUMBER", text.index("555"), len(text), 0.95)
+    kept = resolve_overlaps([address, phone, Entity("PERSON", 0, 2, 0.5)], text)
+    assert [(e.type, text[e.start : e.end]) for e in kept] == [
+        ("STREET_ADDRESS", "12 Main St\nSpringfield"),
+        ("PHONE_NUMBER", "555 123 4567"),
+    ]
+
+
+def test_phone_numbers_do_not_run_across_lines(runtime: GuardRuntime) -> None:
+    text = "Order 61487\n416 60 039 is my office line"
+    phones = [text[e.start : e.end] for e in PiiDetector(runtime.analyzer).detect(text) if e.type == "PHONE_NUMBER"]
+    assert phones == ["416 60 039"]

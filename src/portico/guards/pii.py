@@ -95,7 +95,7 @@ class PiiDetector:
             if r.score >= self.thresholds.get(r.entity_type, 0.5)
         ]
         found = [e for e in found if not (e.type == "PERSON" and _not_a_name(text[e.start : e.end]))]
-        return resolve_overlaps(_propagate_names(text, found))
+        return resolve_overlaps(_propagate_names(text, found), text)
 
 
 # Words that end spaCy-small "PERSON" spans which are titles of works, groups or jobs.
@@ -138,14 +138,39 @@ def _propagate_names(text: str, found: list[Entity]) -> list[Entity]:
     return extra
 
 
-def resolve_overlaps(entities: list[Entity]) -> list[Entity]:
-    """Keep a non-overlapping subset: higher priority, then higher score, then longer wins."""
+def resolve_overlaps(entities: list[Entity], text: str | None = None) -> list[Entity]:
+    """Keep a non-overlapping subset: higher priority, then higher score, then longer wins.
+    With ``text``, a loser that only partly overlaps keeps its longest free part (an address
+    block whose last line is a phone number stays an address up to that line)."""
     ranked = sorted(entities, key=lambda e: (-_PRIORITY.get(e.type, 0), -e.score, e.start - e.end))
     kept: list[Entity] = []
     for e in ranked:
-        if all(e.end <= k.start or k.end <= e.start for k in kept):
+        clashes = [k for k in kept if k.start < e.end and e.start < k.end]
+        if not clashes:
             kept.append(e)
+        elif text is not None and (rest := _free_part(e, clashes, text)) is not None:
+            kept.append(rest)
     return sorted(kept, key=lambda e: e.start)
+
+
+def _free_part(e: Entity, clashes: list[Entity], text: str) -> Entity | None:
+    cuts = sorted((max(k.start, e.start), min(k.end, e.end)) for k in clashes)
+    pieces, pos = [], e.start
+    for start, end in cuts:
+        pieces.append((pos, start))
+        pos = max(pos, end)
+    pieces.append((pos, e.end))
+    best: tuple[int, int] | None = None
+    for start, end in pieces:
+        chunk = text[start:end]
+        stripped = chunk.strip(" \t\n,;:-")
+        if sum(c.isalnum() for c in stripped) < 3:
+            continue
+        start += chunk.index(stripped)
+        end = start + len(stripped)
+        if best is None or end - start > best[1] - best[0]:
+            best = (start, end)
+    return Entity(e.type, best[0], best[1], e.score) if best else None
 
 
 def rewrite(text: str, entities: Sequence[Entity], replace: Callable[[Entity, str], str]) -> str:

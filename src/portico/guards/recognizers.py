@@ -86,15 +86,16 @@ _LOCATION_CUE = (
 
 LABELLED_PHONE = (
     r"(?i)(?<=\b(?:phone|tel|telephone|mobile|cell|fax|desk|registered|call me at|text me at)"
-    r"(?: number)?(?: is)?\s{0,2}[:.#]?\s{0,3})\+?\d[\d\s().\-]{5,18}\d"
+    r"(?: number)?(?: is)?\s{0,2}[:.#]?\s{0,3})\+?\d[\d \t().\-]{5,18}\d"
 )
 DRIVER_LICENSE = (
     r"(?i)(?<=\bdriver'?s?\s+licen[cs]e(?:\s+(?:number|no\.?|#))?(?:\s+is)?\s{0,2}:?\s{0,3})"
     r"[A-Z]{0,2}\d[\d\-]{4,16}\b"
 )
 PHONE_PATTERN = (
-    r"(?<![\w+\-.])(?:\+\d{1,3}[\s.\-]?)?(?:\(0?\d{1,4}\)[\s.\-]?)?\d{2,5}(?:[\s.\-]\d{2,5}){1,4}"
-    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w\-.]\d)|(?<![\w+])\+\d{9,14}\b"
+    # Separators are spaces, dots or dashes, never a line break: a phone number is on one line.
+    r"(?<![\w+\-.])(?:\+\d{1,3}[ \t.\-]?)?(?:\(0?\d{1,4}\)[ \t.\-]?)?\d{2,5}(?:[ \t.\-]\d{2,5}){1,4}"
+    r"(?:[ \t]?(?:x|ext\.?)[ \t]?\d{1,5})?(?![\w\-.]\d)|(?<![\w+])\+\d{9,14}\b"
 )
 PHONE_CONTEXT = (
     "phone",
