@@ -75,3 +75,25 @@ def split_pairs(rows: list[dict[str, Any]]) -> tuple[list[int], list[int], list[
         h = int(hashlib.sha256(f"{SEED}:{root}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         (train if h < 0.35 else tune if h < 0.5 else test).append(i)
     return train, tune, test
+
+
+def question_groups(rows: list[dict[str, Any]], idx: list[int]) -> list[int]:
+    """A group number per pair of ``idx``: pairs linked by a shared question text share it
+    (for grouped cross-validation inside one part; the split above is unaffected)."""
+    from portico.cache.normalize import normalize_turn
+
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in idx:
+        a, b = find(normalize_turn(rows[i]["text_a"])), find(normalize_turn(rows[i]["text_b"]))
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    numbers: dict[str, int] = {}
+    return [numbers.setdefault(find(normalize_turn(rows[i]["text_a"])), len(numbers)) for i in idx]

@@ -83,7 +83,7 @@ def main() -> None:
     verifier = PairVerifier()
     parts = {}
     for name, idx in (("tune", tune), ("test", test)):
-        x, y, cos, vetoed = features_for(rows, idx, vecs, verifier.idf)
+        x, y, cos, vetoed = features_for(rows, idx, vecs, verifier.rarity)
         p = verifier.probability(x, interactions_for(rows, idx, vecs))
         # The judge serves same-words-same-order pairs without asking the verifier.
         identical = x[:, FEATURE_NAMES.index("identical_words")] == 1

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from portico.cache.features import FEATURE_NAMES
 from portico.cache.protocols import SemanticEntry
 from portico.cache.scope_index import ScopeIndex
 from portico.cache.verifier import PairVerifier
@@ -51,6 +52,6 @@ def test_replacing_an_entry_keeps_one_row() -> None:
 def test_shipped_verifier_loads_and_scores() -> None:
     verifier = PairVerifier()
     assert verifier.idf("the") < verifier.idf("zyzzyva")
-    rows = np.zeros((2, 28))
+    rows = np.zeros((2, len(FEATURE_NAMES)))
     p = verifier.probability(rows, np.zeros((2, 768), dtype=np.float32))
     assert p.shape == (2,) and np.all((p >= 0) & (p <= 1))

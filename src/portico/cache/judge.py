@@ -54,7 +54,7 @@ class SemanticJudge:
             return Decision(True, similarity, None, 1.0)
         if self._verifier is None:
             return Decision(similarity >= s.threshold, similarity)
-        row = pair_features(a, b, similarity, self._verifier.idf)
+        row = pair_features(a, b, similarity, self._verifier.rarity)
         score = float(self._verifier.probability([row], vector_interactions(cached_vec, query_vec))[0])
         limit = s.verifier_threshold if verifier_threshold is None else verifier_threshold
         if score < limit:

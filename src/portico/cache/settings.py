@@ -13,7 +13,7 @@ ALL_VETOES: tuple[VetoName, ...] = ("number", "negation", "entity")
 
 # Picked on the tune part of the QQP calibration split (bench/train_cache_verifier.py): about
 # 12% of duplicates served with ~5% wrong hits by QQP's noisy labels (docs/cache.md).
-DEFAULT_VERIFIER_THRESHOLD = 0.9
+DEFAULT_VERIFIER_THRESHOLD = 0.96
 
 
 class CacheRule(BaseModel):

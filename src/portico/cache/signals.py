@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+import numpy.typing as npt
+
 
 def split_words(words: str) -> list[str]:
     return words.split()
@@ -75,6 +78,19 @@ STOPWORDS = frozenset(
     )
 )
 
+# Question words in a fixed order: the verifier reads the first one a question uses as a code.
+WH_WORDS: tuple[str, ...] = tuple(split_words("what how why when where who which whom whose"))
+_WH_CODE = {w: i + 1 for i, w in enumerate(WH_WORDS)}
+
+# Byte n-grams (3 to 5 bytes of the lower-cased words, UTF-8) hashed into this many buckets.
+_BUCKET_BITS = 14
+CHAR_BUCKETS = 1 << _BUCKET_BITS
+_CHAR_NGRAMS = (3, 4, 5)
+_HASH_BASE = np.uint64(257)
+_HASH_MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits of h * MIX
+_HASH_SHIFT = np.uint64(64 - _BUCKET_BITS)
+_SUFFIXES = (("ies", "y"), ("ing", ""), ("edly", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", ""))
+
 PRONOUNS = frozenset(split_words("he him his she her hers it its they them their theirs this that these those"))
 
 
@@ -86,6 +102,37 @@ def word_forms(word: str) -> frozenset[str]:
     if len(word) > 2 and word.endswith("s"):
         forms.add(word[:-1])
     return frozenset(forms)
+
+
+def stem(word: str) -> str:
+    """A light suffix strip ("studies"/"study", "learning"/"learn", "gifts"/"gift"); keeps 3+ letters."""
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: len(word) - len(suffix)] + replacement
+    return word
+
+
+CharGrams = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+
+
+def char_buckets(tokens: list[str]) -> CharGrams:
+    """(sorted bucket ids, counts) of the hashed byte 3-5-grams of the space-joined words.
+
+    A polynomial hash in wrapping uint64 arithmetic: the same buckets in every process
+    (Python's ``hash`` of a str is salted per process), computed with a few vector operations.
+    """
+    data = np.frombuffer(f" {' '.join(tokens)} ".encode(), dtype=np.uint8).astype(np.uint64)
+    parts = []
+    h = data  # hashes of the n-grams starting at each byte, grown one byte at a time
+    for n in range(1, _CHAR_NGRAMS[-1] + 1):
+        if n > 1:
+            h = h[:-1] * _HASH_BASE + data[n - 1 :]
+        if n in _CHAR_NGRAMS and h.size:
+            parts.append(h)
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    ids, counts = np.unique((np.concatenate(parts) * _HASH_MIX) >> _HASH_SHIFT, return_counts=True)
+    return ids.astype(np.int64), counts.astype(np.float64)
 
 
 def words(text: str) -> list[str]:
@@ -110,6 +157,20 @@ class Signals:
     @cached_property
     def content(self) -> frozenset[str]:
         return frozenset(t for t in self.tokens if t not in STOPWORDS)
+
+    @cached_property
+    def stems(self) -> frozenset[str]:
+        """Content words, light-stemmed (see ``stem``)."""
+        return frozenset(stem(t) for t in self.content)
+
+    @cached_property
+    def question_word(self) -> int:
+        """Code of the first question word (1 = "what", ... see WH_WORDS), 0 when there is none."""
+        return next((_WH_CODE[t] for t in self.tokens if t in _WH_CODE), 0)
+
+    @cached_property
+    def char_grams(self) -> CharGrams:
+        return char_buckets(self.tokens)
 
     @cached_property
     def numbers(self) -> tuple[str, ...]:

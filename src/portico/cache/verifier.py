@@ -3,7 +3,8 @@
 Trained by ``bench/train_cache_verifier.py`` on the calibration part of the QQP dev pairs:
 a logistic model over the embedding interactions gives one score, and scikit-learn's
 HistGradientBoostingClassifier combines it with the lexical pair features. Both are
-exported as plain arrays (with the word rarity table the features need) and evaluated
+exported as plain arrays (with the word and character n-gram rarity tables the features
+need) and evaluated
 here with vectorised tree walks. Loading uses
 ``allow_pickle=False``: the artifact is data, never code.
 """
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from portico.cache.features import N_FEATURES
+from portico.cache.features import FEATURE_NAMES, Rarity
+from portico.cache.signals import CHAR_BUCKETS
 from portico.errors import ConfigError
 
 VERIFIER_FILE = Path(__file__).with_name("data") / "cache_verifier_v1.npz"
@@ -38,8 +40,12 @@ class PairVerifier:
                 self._baseline = float(z["baseline"])
                 self._depth = int(z["max_depth"])
                 words = [str(w) for w in z["vocab"]]
-                self._idf = dict(zip(words, z["idf"].astype(float).tolist(), strict=True))
-                self._unseen_idf = float(z["unseen_idf"])
+                self.rarity = Rarity(
+                    dict(zip(words, z["idf"].astype(float).tolist(), strict=True)),
+                    float(z["unseen_idf"]),
+                    z["char_idf"].astype(np.float64),
+                )
+                names = tuple(str(n) for n in z["feature_names"])
                 self._lr_coef = z["lr_coef"].astype(np.float64)
                 self._lr_intercept = float(z["lr_intercept"])
         except (OSError, KeyError, ValueError) as exc:
@@ -50,12 +56,11 @@ class PairVerifier:
         self._right_flat = self._right.ravel()
         self._missing_left_flat = self._missing_left.ravel()
         self._value_flat = self._value.ravel()
-        if int(self._feature.max()) >= N_FEATURES:
+        if names != FEATURE_NAMES or self.rarity.chars.shape != (CHAR_BUCKETS,):
             raise ConfigError(f"{source} was trained on other features; rebuild it with bench/train_cache_verifier.py")
 
     def idf(self, word: str) -> float:
-        weight: float = self._idf.get(word, self._unseen_idf)
-        return weight
+        return self.rarity.word(word)
 
     def vector_score(self, interactions: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """The logistic score over ``vector_interactions`` rows, shape (n,)."""
