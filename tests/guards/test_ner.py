@@ -94,3 +94,24 @@ def test_spacy_mode_still_builds_and_finds_names() -> None:
     text = "Please call John Smith tomorrow."
     found = {(e.type, text[e.start : e.end]) for e in PiiDetector(runtime.analyzer).detect(text)}
     assert ("PERSON", "John Smith") in found
+
+
+def test_list_fallbacks_mark_countries_but_not_names_or_words() -> None:
+    gaz = Gazetteer(
+        {
+            "first": {"jordan": 1, "amelie": 1},
+            "last": {},
+            "english": {"bath": 4, "we": 7},
+            "cities": ["bath", "lyon"],
+            "regions": ["jordan", "new zealand"],
+        }
+    )
+    tagger = NameTagger(gazetteer=gaz)
+    text = "We met Amelie in New Zealand, Lyon and Bath; Jordan came too."
+    found = {(s.type, text[s.start : s.end]) for s in tagger._fallbacks(tokenize(text), [])}
+    # Jordan: a region but also a first name, so a person; Bath: a city but also a word.
+    assert found == {("PERSON", "Amelie"), ("PERSON", "Jordan"), ("LOCATION", "New Zealand"), ("LOCATION", "Lyon")}
+    taken = [TaggedSpan("PERSON", text.index("Lyon"), text.index("Lyon") + 4, 0.9)]
+    assert ("LOCATION", "Lyon") not in {
+        (s.type, text[s.start : s.end]) for s in tagger._fallbacks(tokenize(text), taken)
+    }

@@ -91,6 +91,9 @@ class Gazetteer:
         self.english: dict[str, int] = data["english"]
         self.cities = frozenset(data["cities"])
         self.regions = frozenset(data["regions"])
+        self._starts = frozenset(p.split(" ", 1)[0] for p in self.cities | self.regions)
+        # Token text -> its features (they depend on nothing else); bounded, per instance.
+        self._tokens: dict[str, _TokenFeatures] = {}
 
     @classmethod
     def load(cls, path: Path = GAZETTEER_PATH) -> Gazetteer:
@@ -111,6 +114,9 @@ class Gazetteer:
         marks = [""] * len(folded)
         i = 0
         while i < len(folded):
+            if folded[i] not in self._starts:
+                i += 1
+                continue
             for n in range(min(_MAX_PHRASE, len(folded) - i), 0, -1):
                 phrase = " ".join(folded[i : i + n])
                 kind = "region" if phrase in self.regions else "city" if phrase in self.cities else ""
@@ -124,6 +130,18 @@ class Gazetteer:
                 i += 1
         return marks
 
+    def token_features(self, text: str) -> _TokenFeatures:
+        cached = self._tokens.get(text)
+        if cached is None:
+            if len(self._tokens) >= _TOKEN_CACHE:
+                self._tokens.clear()
+            folded = fold(text)
+            own = _base(text, folded, self)
+            near = [f for f in own if f.startswith(_NEIGHBOUR_KEYS)]
+            cached = _TokenFeatures(folded, own, tuple([f"{off}:{f}" for f in near] for off in _OFFSETS))
+            self._tokens[text] = cached
+        return cached
+
 
 def _shape(text: str) -> str:
     out: list[str] = []
@@ -135,10 +153,19 @@ def _shape(text: str) -> str:
 
 
 _COMMON = 3  # Zipf frequency: about once per million words
+_OFFSETS = (-2, -1, 1, 2)
+_TOKEN_CACHE = 200_000
+_LIST_SCORE = 0.7
 
 
-def _base(tok: Token, folded: str, gaz: Gazetteer, mark: str) -> list[str]:
-    t = tok.text
+@dataclass(frozen=True, slots=True)
+class _TokenFeatures:
+    folded: str
+    own: list[str]
+    near: tuple[list[str], ...]  # the features a neighbour at each of _OFFSETS sees
+
+
+def _base(t: str, folded: str, gaz: Gazetteer) -> list[str]:
     if t == "\n":
         return ["nl"]
     feats = [f"sh={_shape(t)}", f"s3={folded[-3:]}", f"s2={folded[-2:]}"]
@@ -154,8 +181,6 @@ def _base(tok: Token, folded: str, gaz: Gazetteer, mark: str) -> list[str]:
         feats.append(f"w={folded}" if gaz.english.get(folded, 0) >= _COMMON else "w=rare")
     else:
         feats.append(f"w={folded}")
-    if mark:
-        feats.append(mark)
     for name, vocabulary in (
         ("street", STREET_WORDS),
         ("unit", UNIT_WORDS),
@@ -176,23 +201,24 @@ def sentence_features(
 ) -> list[list[str]]:
     """CRF features per token. ``hints`` are another tagger's spans (start, end, label),
     e.g. spaCy's entities, added as ``ner=LABEL`` features."""
-    folded = [fold(t.text) for t in tokens]
-    marks = gaz.phrase_marks(folded)
-    base = [_base(t, f, gaz, m) for t, f, m in zip(tokens, folded, marks, strict=True)]
+    cached = [gaz.token_features(t.text) for t in tokens]
+    marks = gaz.phrase_marks([c.folded for c in cached])
+    extra: list[list[str]] = [[m] if m else [] for m in marks]
     for start, end, label in hints:
         for i, t in enumerate(tokens):
             if t.start < end and start < t.end:
-                base[i].append(f"ner={label}")
+                extra[i].append(f"ner={label}")
     out: list[list[str]] = []
     n = len(tokens)
     for i in range(n):
-        feats = ["bias", *base[i]]
+        feats = ["bias", *cached[i].own, *extra[i]]
         if i == 0 or tokens[i - 1].text == "\n":
             feats.append("line_start")
-        for off in (-2, -1, 1, 2):
+        for k, off in enumerate(_OFFSETS):
             j = i + off
             if 0 <= j < n:
-                feats.extend(f"{off}:{f}" for f in base[j] if f.startswith(_NEIGHBOUR_KEYS))
+                feats.extend(cached[j].near[k])
+                feats.extend(f"{off}:{f}" for f in extra[j])
             else:
                 feats.append(f"{off}:edge")
         out.append(feats)
@@ -264,5 +290,47 @@ class NameTagger:
             return []
         tagger = self._tagger()
         labels = tagger.tag(sentence_features(tokens, self.gazetteer, hints))
-        probs = [tagger.marginal(lab, i) for i, lab in enumerate(labels)]
-        return spans_from_labels(tokens, labels, probs)
+        # Marginals cost a forward-backward pass per call: only the tokens in a span need one.
+        probs = [tagger.marginal(lab, i) if lab != "O" else 1.0 for i, lab in enumerate(labels)]
+        spans = spans_from_labels(tokens, labels, probs)
+        return spans + self._fallbacks(tokens, spans)
+
+    def _fallbacks(self, tokens: Sequence[Token], taken: Sequence[TaggedSpan]) -> list[TaggedSpan]:
+        """Word-list matches the tagger left alone: country and state names and city names
+        are places unless a word is also a name or a common English word (Jordan, Chad, Bath);
+        a top-300 first name that is rare as an English word is a person."""
+        gaz = self.gazetteer
+        folded = [gaz.token_features(t.text).folded for t in tokens]
+        marks = gaz.phrase_marks(folded)
+        found = list(taken)
+        out: list[TaggedSpan] = []
+
+        def add(kind: str, i: int, j: int, score: float) -> None:
+            start, end = tokens[i].start, tokens[j - 1].end
+            if not any(s.start < end and start < s.end for s in found):
+                span = TaggedSpan(kind, start, end, score)
+                found.append(span)
+                out.append(span)
+
+        i = 0
+        while i < len(tokens):
+            mark, text = marks[i], tokens[i].text
+            j = i + 1
+            while j < len(marks) and marks[j].startswith("I-"):
+                j += 1
+            words = folded[i:j]
+            region = mark == "B-region" and gaz.first.get(words[0], 9) > 2
+            city = mark == "B-city" and not any(self._namey_or_common(w) for w in words)
+            if (region or city) and text[0].isupper():
+                add("LOCATION", i, j, _LIST_SCORE)
+            i = j if mark.startswith("B-") else i + 1
+        for i, tok in enumerate(tokens):
+            w, f = tok.text, folded[i]
+            first_name = gaz.first.get(f, 9) <= 1 and gaz.english.get(f, 0) <= _COMMON
+            if first_name and len(w) > 2 and w[0].isupper() and w[1:].islower():
+                add("PERSON", i, i + 1, _LIST_SCORE - 0.1)
+        return out
+
+    def _namey_or_common(self, word: str) -> bool:
+        gaz = self.gazetteer
+        return gaz.first.get(word, 9) <= 3 or gaz.last.get(word, 9) <= 3 or gaz.english.get(word, 0) >= _COMMON
