@@ -196,6 +196,10 @@ def _base(t: str, folded: str, gaz: Gazetteer) -> list[str]:
 _NEIGHBOUR_KEYS = ("w=", "sh=", "fn", "ln", "en", "B-", "I-", "street", "unit", "title", "org", "nl", "nd=", "ner=")
 
 
+def _word(own: list[str]) -> str:
+    return next((f for f in own if f.startswith("w=")), "nl")
+
+
 def sentence_features(
     tokens: Sequence[Token], gaz: Gazetteer, hints: Sequence[tuple[int, int, str]] = ()
 ) -> list[list[str]]:
@@ -214,6 +218,11 @@ def sentence_features(
         feats = ["bias", *cached[i].own, *extra[i]]
         if i == 0 or tokens[i - 1].text == "\n":
             feats.append("line_start")
+        shape = cached[i].own[0]
+        if i > 0:
+            feats.append(f"pw|{_word(cached[i - 1].own)}|{shape}")
+        if i + 1 < n:
+            feats.append(f"nw|{_word(cached[i + 1].own)}|{shape}")
         for k, off in enumerate(_OFFSETS):
             j = i + off
             if 0 <= j < n:
