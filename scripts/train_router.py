@@ -1,9 +1,10 @@
-"""Rebuild the shipped complexity model (src/portico/routing/data/complexity-v2.npz).
+"""Rebuild the shipped complexity model (src/portico/routing/data/complexity-v3.npz).
 
 Trains on the TRAIN half (salted hash of the question text, see portico.routing.routellm)
 of RouteLLM's MMLU and GSM8K outcomes (Mixtral-8x7B vs GPT-4-1106), contaminated prompts
 dropped. The test half is never read here. C=1 was chosen by 5-fold CV on the train half;
-one head per prompt form (multiple-choice / open) was chosen by 4-fold CV on the train half.
+one head per prompt form (multiple-choice / open), the shape features and the boosted trees
+mixed in at weight 0.4 were chosen by 4-fold CV on the train half (docs/routing.md).
 
     .venv/bin/python scripts/train_router.py [--data DIR] [--out PATH]
 """

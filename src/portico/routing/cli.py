@@ -16,6 +16,7 @@ from rich.console import Console
 from portico.errors import ConfigError
 from portico.pipeline import RequestContext
 from portico.routing.settings import ComplexityRoute, RoutingSettings, Threshold
+from portico.routing.training import TREE_WEIGHT
 from portico.types import ChatMessage, ChatRequest
 
 EXIT_USAGE = 2
@@ -152,6 +153,9 @@ def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="where to write the model (.npz)")],
     c: Annotated[float, typer.Option(help="inverse L2 regularisation strength")] = 1.0,
     margin: Annotated[float, typer.Option(help="quality difference that counts as better")] = 0.1,
+    tree_weight: Annotated[
+        float, typer.Option(help="share of the boosted trees in each head's mixture (0: regression only)")
+    ] = TREE_WEIGHT,
 ) -> None:
     """Train a complexity model on your own logged outcomes; use it with `artifact: PATH` in a route."""
     err = Console(stderr=True)
@@ -160,7 +164,9 @@ def train(
     try:
         texts, fast, strong = _read_outcomes(data)
         with err.status(f"training on {len(texts)} prompts"):
-            model = train_complexity(texts, fast, strong, c=c, margin=margin, meta={"data": str(data)})
+            model = train_complexity(
+                texts, fast, strong, c=c, margin=margin, tree_weight=tree_weight, meta={"data": str(data)}
+            )
         model.save(out)
     except (OSError, ValueError) as exc:
         err.print(f"[bold red]error:[/] {exc}")

@@ -3,7 +3,9 @@
 
 It predicts, from the prompt alone, P(strong better), P(tie), P(fast better), with one set of
 weights ("head") per prompt form (multiple-choice vs open, see ``features.prompt_form``;
-artifacts with one head use it for every prompt). The score is
+artifacts with one head use it for every prompt). Each head may also have gradient-boosted
+trees over the dense text features (``trees.TreeEnsemble``); the probabilities are then a
+mixture, ``(1 - tree_weight) * P(regression) + tree_weight * P(trees)``. The score is
 ``(1 + P(strong better) - P(fast better)) / 2``: the strong model's expected advantage on
 a [0, 1] scale (0.5 = none), which ranks questions for routing better than P(strong better)
 alone. The file also holds the score distribution and the quality curve on its validation
@@ -24,8 +26,9 @@ import numpy.typing as npt
 from portico.errors import ConfigError
 from portico.routing.features import FEATURE_NAMES, FORMS, prompt_form, text_features
 from portico.routing.ngrams import HashedTfidf
+from portico.routing.trees import TreeEnsemble
 
-ARTIFACT_VERSION = "complexity-v2"
+ARTIFACT_VERSION = "complexity-v3"
 DEFAULT_ARTIFACT = f"{ARTIFACT_VERSION}.npz"
 CLASSES = ("fast_better", "tie", "strong_better")
 
@@ -44,6 +47,8 @@ class ComplexityModel:
     curve_share: F32  # validation curve: strong share ...
     curve_quality: F32  # ... -> quality as a fraction of the strong model's
     meta: dict[str, Any] = field(default_factory=dict)
+    trees: TreeEnsemble = field(default_factory=TreeEnsemble.empty)
+    tree_weight: float = 0.0  # share of the trees in the mixture (0: regression only)
 
     def probabilities(self, text: str) -> F32:
         """(P(fast better), P(tie), P(strong better)) for one prompt."""
@@ -51,9 +56,10 @@ class ComplexityModel:
         h = self.head(text)
         cols = slice(3 * h, 3 * h + 3)
         w_text, w_feat = self.w_text[:, cols], self.w_feat[:, cols]
-        logits = (self.tfidf.dot(text, w_text) + feats @ w_feat + self.bias[cols]).astype(np.float32)
-        e = np.exp(logits - logits.max())
-        out: F32 = (e / e.sum()).astype(np.float32)
+        out = _softmax(self.tfidf.dot(text, w_text) + feats @ w_feat + self.bias[cols])
+        if self.tree_weight > 0 and self.trees.covers(h):
+            tree_p = _softmax(self.trees.logits(feats.astype(np.float32), h))
+            out = ((1.0 - self.tree_weight) * out + self.tree_weight * tree_p).astype(np.float32)
         return out
 
     @property
@@ -96,6 +102,8 @@ class ComplexityModel:
             "ref_scores": self.ref_scores,
             "curve_share": self.curve_share,
             "curve_quality": self.curve_quality,
+            "tree_weight": np.array([self.tree_weight], dtype=np.float32),
+            **self.trees.arrays(),
             "meta": np.frombuffer(json.dumps(self.meta).encode(), dtype=np.uint8),
         }
         with path.open("wb") as fh:
@@ -127,6 +135,9 @@ class ComplexityModel:
                 raise ValueError("it was trained with other text features; retrain it")
             if z["bias"].shape[0] not in (3, 3 * len(FORMS)):
                 raise ValueError(f"it has {z['bias'].shape[0]} output columns; expected 3 or {3 * len(FORMS)}")
+            trees = TreeEnsemble.from_arrays(z)
+            if len(trees) and (trees.base.shape[0] != z["bias"].shape[0] or trees.feature.max() >= len(FEATURE_NAMES)):
+                raise ValueError("its trees do not match its heads or features")
             return cls(
                 tfidf=HashedTfidf(z["idf"].astype(np.float32)),
                 w_text=z["w_text"].astype(np.float32),
@@ -138,4 +149,12 @@ class ComplexityModel:
                 curve_share=z["curve_share"].astype(np.float32),
                 curve_quality=z["curve_quality"].astype(np.float32),
                 meta=meta,
+                trees=trees,
+                tree_weight=float(z["tree_weight"][0]) if "tree_weight" in z.files else 0.0,
             )
+
+
+def _softmax(logits: npt.NDArray[Any]) -> F32:
+    e = np.exp(logits - logits.max())
+    out: F32 = (e / e.sum()).astype(np.float32)
+    return out

@@ -162,7 +162,13 @@ def run_report(
             f"subject hold-out: training a model without {len({q.subject for q in test})} MMLU subjects "
             f"({len(train)} prompts)..."
         )
-        sub_model = train_complexity([q.prompt for q in train], weak, strong, c=float(model.meta.get("C", 1.0)))
+        sub_model = train_complexity(
+            [q.prompt for q in train],
+            weak,
+            strong,
+            c=float(model.meta.get("C", 1.0)),
+            tree_weight=float(model.meta.get("tree_weight", 0.0)),
+        )
         h = evaluate_split(
             "MMLU held-out subjects",
             test,
