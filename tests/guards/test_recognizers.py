@@ -45,6 +45,7 @@ def test_email_validation_needs_no_network(no_network: None) -> None:
         ("AWS id AKIAIOSFODNN7EXAMPLE leaked", "API_KEY", "AKIAIOSFODNN7EXAMPLE"),
         ("password: hunter2hunter2 is weak", "API_KEY", "hunter2hunter2"),
         ("His SSN is 536-90-4399.", "US_SSN", "536-90-4399"),
+        ("My driver's license number is D12-345-678.", "US_DRIVER_LICENSE", "D12-345-678"),
         ("Send it to 221 Baker Street, London", "STREET_ADDRESS", "221 Baker Street, London"),
         ("Dear Mr. Fitzgerald, thanks", "PERSON", "Fitzgerald"),
     ],

@@ -138,7 +138,9 @@ class Gazetteer:
             folded = fold(text)
             own = _base(text, folded, self)
             near = [f for f in own if f.startswith(_NEIGHBOUR_KEYS)]
-            cached = _TokenFeatures(folded, own, tuple([f"{off}:{f}" for f in near] for off in _OFFSETS))
+            word = next((f for f in own if f.startswith("w=")), "nl")
+            near_by_offset = tuple([f"{off}:{f}" for f in near] for off in _OFFSETS)
+            cached = _TokenFeatures(folded, own, near_by_offset, word, own[0])
             self._tokens[text] = cached
         return cached
 
@@ -163,6 +165,8 @@ class _TokenFeatures:
     folded: str
     own: list[str]
     near: tuple[list[str], ...]  # the features a neighbour at each of _OFFSETS sees
+    word: str  # its ``w=`` feature ("nl" for a line break)
+    shape: str
 
 
 def _base(t: str, folded: str, gaz: Gazetteer) -> list[str]:
@@ -196,10 +200,6 @@ def _base(t: str, folded: str, gaz: Gazetteer) -> list[str]:
 _NEIGHBOUR_KEYS = ("w=", "sh=", "fn", "ln", "en", "B-", "I-", "street", "unit", "title", "org", "nl", "nd=", "ner=")
 
 
-def _word(own: list[str]) -> str:
-    return next((f for f in own if f.startswith("w=")), "nl")
-
-
 def sentence_features(
     tokens: Sequence[Token], gaz: Gazetteer, hints: Sequence[tuple[int, int, str]] = ()
 ) -> list[list[str]]:
@@ -218,11 +218,11 @@ def sentence_features(
         feats = ["bias", *cached[i].own, *extra[i]]
         if i == 0 or tokens[i - 1].text == "\n":
             feats.append("line_start")
-        shape = cached[i].own[0]
+        shape = cached[i].shape
         if i > 0:
-            feats.append(f"pw|{_word(cached[i - 1].own)}|{shape}")
+            feats.append(f"pw|{cached[i - 1].word}|{shape}")
         if i + 1 < n:
-            feats.append(f"nw|{_word(cached[i + 1].own)}|{shape}")
+            feats.append(f"nw|{cached[i + 1].word}|{shape}")
         for k, off in enumerate(_OFFSETS):
             j = i + off
             if 0 <= j < n:
