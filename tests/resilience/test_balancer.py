@@ -102,10 +102,12 @@ def test_deployments_at_capacity_are_not_usable() -> None:
 
 
 def test_policy_overrides_merge_into_defaults() -> None:
-    rs = ResilienceSettings.model_validate({
-        "defaults": {"routing_strategy": "latency", "retry": {"max_attempts": 5, "base_delay": 0.2}},
-        "models": {"m": {"retry": {"max_attempts": 2}, "fallbacks": ["n"]}},
-    })
+    rs = ResilienceSettings.model_validate(
+        {
+            "defaults": {"routing_strategy": "latency", "retry": {"max_attempts": 5, "base_delay": 0.2}},
+            "models": {"m": {"retry": {"max_attempts": 2}, "fallbacks": ["n"]}},
+        }
+    )
     p = rs.policy("m")
     assert p.routing_strategy == "latency" and p.fallbacks == ["n"]
     assert p.retry.max_attempts == 2 and p.retry.base_delay == 0.2

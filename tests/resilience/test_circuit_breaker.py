@@ -108,8 +108,12 @@ async def test_breaker_opens_on_a_failing_deployment_and_recovers(
 ) -> None:
     ups[0].set_default(Behaviour(kind="status", status=500))
     models = [openai("m", ups[0].base_url, priority=0), openai("m", ups[1].base_url, priority=1)]
-    res = {"defaults": {"routing_strategy": "priority",
-                        "breaker": {"min_requests": 3, "failure_rate": 0.5, "open_for": 30}}}
+    res = {
+        "defaults": {
+            "routing_strategy": "priority",
+            "breaker": {"min_requests": 3, "failure_rate": 0.5, "open_for": 30},
+        }
+    }
     caller = make_caller(settings(models, res))
     for _ in range(3):
         assert (await caller(context())).text == REPLY  # primary fails, secondary answers

@@ -98,9 +98,7 @@ async def test_429_with_another_deployment_fails_over_without_waiting(
     assert ctx3.deployment == "m#0"
 
 
-async def test_rate_limited_everywhere_goes_to_the_rate_limit_chain(
-    ups: list[FakeUpstream], make_caller: Any
-) -> None:
+async def test_rate_limited_everywhere_goes_to_the_rate_limit_chain(ups: list[FakeUpstream], make_caller: Any) -> None:
     ups[0].set_default(Behaviour(kind="status", status=429, retry_after=60))  # longer than max_retry_after
     models = [openai("m", ups[0].base_url), openai("spare", ups[1].base_url)]
     caller = make_caller(settings(models, {"models": {"m": {"on_rate_limited": ["spare"]}}}))

@@ -35,6 +35,7 @@ class Capture:
         self.ctxs.append(ctx)
         reply = await call_next(ctx)
         if isinstance(reply, ChunkStream):
+
             async def done(_ctx: RequestContext, _error: BaseException | None) -> None:
                 self.closed.set()
 

@@ -134,8 +134,10 @@ async def test_hedged_chat_first_answer_wins(ups: list[FakeUpstream], make_calle
 
 def anthropic_pair(ups: list[FakeUpstream]) -> list[dict[str, Any]]:
     fast = {"connect": 1.0, "first_token": 0.4, "inter_token": 0.4, "total": 5.0}
-    return [{"name": "m", "provider": "anthropic", "base_url": up.url, "priority": i, "timeout": fast}
-            for i, up in enumerate(ups[:2])]
+    return [
+        {"name": "m", "provider": "anthropic", "base_url": up.url, "priority": i, "timeout": fast}
+        for i, up in enumerate(ups[:2])
+    ]
 
 
 @pytest.mark.parametrize(

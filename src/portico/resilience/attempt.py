@@ -126,9 +126,7 @@ async def stream_attempt(lease: Lease, req: ChatRequest, timeout: float) -> Open
                 if meaningful(chunk):
                     break
         if exhausted and not any(meaningful(c) for c in head):
-            raise UpstreamError(
-                f"Deployment {d.id} ended the stream before any content.", code="stream_truncated"
-            )
+            raise UpstreamError(f"Deployment {d.id} ended the stream before any content.", code="stream_truncated")
     except BaseException as exc:
         error: BaseException = exc
         if isinstance(exc, TimeoutError):

@@ -84,9 +84,7 @@ class ModelCaller:
         self._rng = rng or random.Random()
         self._transition_hooks: list[Callable[[Deployment, CircuitState], None]] = []
         self._by_breaker: dict[str, Deployment] = {}
-        self.plans: dict[str, ModelPlan] = {
-            name: self._build_plan(name, group) for name, group in deployments.items()
-        }
+        self.plans: dict[str, ModelPlan] = {name: self._build_plan(name, group) for name, group in deployments.items()}
         self.telemetry = Telemetry(registry, self._circuit_states)
 
     # ---- assembly -----------------------------------------------------------------------------
@@ -216,9 +214,7 @@ class ModelCaller:
             d.tpm.add(self._clock(), usage.completion_tokens)
 
     # ---- fallbacks across models ------------------------------------------------------------
-    async def _run(
-        self, model: str, req: ChatRequest, attempt: Attempt[T], trace: Trace
-    ) -> tuple[Deployment, T]:
+    async def _run(self, model: str, req: ChatRequest, attempt: Attempt[T], trace: Trace) -> tuple[Deployment, T]:
         primary = self.plan(model)
         deadline = self._clock() + primary.deadline
         visited = [model]
@@ -308,9 +304,7 @@ class ModelCaller:
                 if kind not in (Failure.RETRYABLE, Failure.RATE_LIMITED) or not retry.enabled:
                     raise
         if last is None:
-            last = UpstreamUnavailable(
-                f"No attempt on '{plan.name}' fitted in the deadline.", code="deadline_exceeded"
-            )
+            last = UpstreamUnavailable(f"No attempt on '{plan.name}' fitted in the deadline.", code="deadline_exceeded")
         raise last
 
     def _pick(self, plan: ModelPlan, tried: set[str], now: float, *, repeat: bool) -> Deployment | None:
@@ -352,9 +346,7 @@ class ModelCaller:
         return delay
 
     # ---- one attempt, maybe hedged ----------------------------------------------------------
-    async def _one(
-        self, d: Deployment, req: ChatRequest, attempt: Attempt[T], deadline: float, trace: Trace
-    ) -> T:
+    async def _one(self, d: Deployment, req: ChatRequest, attempt: Attempt[T], deadline: float, trace: Trace) -> T:
         if d.breaker is not None and not d.breaker.allow():  # half-open and its probe slots are taken
             raise UpstreamUnavailable(f"Deployment {d.id} has an open circuit.", code="circuit_open")
         trace.attempts += 1

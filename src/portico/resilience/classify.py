@@ -37,9 +37,7 @@ class Failure(Enum):
 def classify(exc: PorticoError) -> Failure:
     code = exc.code or ""
     status = exc.upstream_status if isinstance(exc, UpstreamStatus) else exc.status
-    if code in _CONTEXT_CODES or (
-        status in (400, 413) and any(w in exc.message.lower() for w in _CONTEXT_WORDS)
-    ):
+    if code in _CONTEXT_CODES or (status in (400, 413) and any(w in exc.message.lower() for w in _CONTEXT_WORDS)):
         return Failure.CONTEXT_WINDOW
     if isinstance(exc, ContentPolicyViolation) or code in _POLICY_CODES:
         return Failure.CONTENT_POLICY

@@ -42,9 +42,7 @@ class Deployment:
         return self.settings.weight
 
     def observe_latency(self, seconds: float) -> None:
-        self.latency = (
-            seconds if self.latency == 0.0 else self.latency + _EWMA_ALPHA * (seconds - self.latency)
-        )
+        self.latency = seconds if self.latency == 0.0 else self.latency + _EWMA_ALPHA * (seconds - self.latency)
 
     def usable(self, now: float) -> bool:
         """Not cooling down, not at its rpm/tpm capacity, and its circuit lets a request through."""

@@ -25,9 +25,7 @@ class RetrySettings(_Section):
     """Retries of retryable failures (connection errors, 408/429/5xx, timeouts before the first byte)."""
 
     enabled: bool = True
-    max_attempts: int = Field(
-        default=3, ge=1, le=20, description="attempts per model, over all its deployments"
-    )
+    max_attempts: int = Field(default=3, ge=1, le=20, description="attempts per model, over all its deployments")
     base_delay: float = Field(default=0.05, ge=0, description="seconds; backoff = uniform(0, base * 2^n)")
     max_delay: float = Field(default=2.0, ge=0)
     max_retry_after: float = Field(
@@ -66,13 +64,9 @@ class ModelPolicy(_Section):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     hedge: HedgeSettings = Field(default_factory=HedgeSettings)
-    fallbacks: list[str] = Field(
-        default_factory=list, description="models tried in order when this one fails"
-    )
+    fallbacks: list[str] = Field(default_factory=list, description="models tried in order when this one fails")
     on_context_window: list[str] = Field(default_factory=list, description="when the prompt is too long")
-    on_content_policy: list[str] = Field(
-        default_factory=list, description="when the upstream refuses the content"
-    )
+    on_content_policy: list[str] = Field(default_factory=list, description="when the upstream refuses the content")
     on_rate_limited: list[str] = Field(
         default_factory=list, description="when every deployment is rate limited (else `fallbacks`)"
     )
