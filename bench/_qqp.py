@@ -30,16 +30,10 @@ def embed_cached(texts: list[str]) -> dict[str, npt.NDArray[np.float32]]:
     """Embed ``texts`` (normalised as the gateway does) once; vectors cached on disk."""
     from portico.cache.normalize import normalize_turn
     from portico.embeddings import MiniLMEmbedder
+    from portico.embeddings.disk_cache import embed_with_disk_cache
 
     unique = sorted({normalize_turn(t) for t in texts})
-    digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()[:16]
-    VECTOR_CACHE.mkdir(parents=True, exist_ok=True)
-    path = VECTOR_CACHE / f"qqp_minilm_{digest}.npy"
-    if path.exists():
-        vecs = np.load(path)
-    else:
-        vecs = MiniLMEmbedder(batch_size=64).embed(unique)
-        np.save(path, vecs)
+    vecs = embed_with_disk_cache(MiniLMEmbedder(batch_size=64), unique, VECTOR_CACHE, prefix="qqp_minilm")
     return {t: vecs[i] for i, t in enumerate(unique)}
 
 

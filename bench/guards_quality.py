@@ -130,9 +130,9 @@ def bench_pii() -> dict[str, float]:
 def embed(texts: list[str]) -> np.ndarray:
     from train_guards import embed_cached
 
-    from portico.embeddings import MiniLMEmbedder
+    from portico.guards.runtime import guard_embedder
 
-    return embed_cached(MiniLMEmbedder(), texts)
+    return embed_cached(guard_embedder(), texts)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

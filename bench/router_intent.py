@@ -12,7 +12,6 @@ Embeddings are cached under /tmp/portico-cache/.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from portico.embeddings import MiniLMEmbedder
+from portico.embeddings.disk_cache import embed_with_disk_cache
 from portico.routing.intent import IntentClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,15 +27,7 @@ CACHE = Path("/tmp/portico-cache")
 
 
 def embed_cached(embedder: MiniLMEmbedder, texts: list[str]) -> np.ndarray:
-    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    file = CACHE / f"router_intent_{key}.npy"
-    if file.is_file():
-        cached: np.ndarray = np.load(file)
-        return cached
-    vectors = embedder.embed(texts)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(file, vectors)
-    return vectors
+    return embed_with_disk_cache(embedder, texts, CACHE, prefix="router_intent")
 
 
 def classifier(embedder: MiniLMEmbedder, pairs: list[tuple[str, str]], k: int, threshold: float) -> IntentClassifier:

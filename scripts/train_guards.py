@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -32,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from portico.embeddings import MiniLMEmbedder  # noqa: E402
+from portico.embeddings.disk_cache import embed_with_disk_cache  # noqa: E402
 from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, char_vectorizer  # noqa: E402
+from portico.guards.runtime import guard_embedder  # noqa: E402
 
 CACHE = Path("/tmp/portico-cache")
 INJ_FEATURES, INJ_NGRAM = 1 << 17, (2, 5)
@@ -47,14 +48,7 @@ CONTENT_LABELS = {
 
 
 def embed_cached(embedder: MiniLMEmbedder, texts: list[str]) -> np.ndarray:
-    key = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]
-    path = CACHE / f"minilm_{key}.npy"
-    if path.exists():
-        return np.load(path)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    vecs = embedder.embed(texts)
-    np.save(path, vecs)
-    return vecs
+    return embed_with_disk_cache(embedder, texts, CACHE)
 
 
 def read_slabs(path: Path) -> tuple[list[str], np.ndarray]:
@@ -209,7 +203,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
     parser.add_argument("--only", choices=["injection", "content"])
     args = parser.parse_args()
-    embedder = MiniLMEmbedder()
+    embedder = guard_embedder()
     if args.only != "content":
         train_injection(args.data, embedder)
     if args.only != "injection":

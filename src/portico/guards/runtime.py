@@ -19,8 +19,17 @@ if TYPE_CHECKING:
 _EMBED_STATE = "guards.embeddings"
 
 
+def guard_embedder() -> MiniLMEmbedder:
+    """The embedder the guard classifiers are trained and served with: the packaged model
+    as it is, not the gateway's faster int8-matmul copy, which measured 0.9 points lower
+    injection recall at 1% FPR (0.947 against 0.955 on the s-labs test split)."""
+    from portico.embeddings import MiniLMEmbedder
+
+    return MiniLMEmbedder(quantized=False)
+
+
 class GuardRuntime:
-    """Lazily built guard models. ``embedder`` is the process's shared MiniLM embedder."""
+    """Lazily built guard models. ``embedder`` defaults to :func:`guard_embedder`."""
 
     def __init__(self, embedder: MiniLMEmbedder | None = None, ner: PiiNer = "tagger") -> None:
         self._embedder = embedder
@@ -29,10 +38,6 @@ class GuardRuntime:
         self._injection: LinearTextClassifier | None = None
         self._content: LinearTextClassifier | None = None
         self._lock = threading.Lock()
-
-    def use_embedder(self, embedder: MiniLMEmbedder) -> None:
-        """Share the process's embedder (the gateway's) instead of loading a second one."""
-        self._embedder = embedder
 
     @property
     def analyzer(self) -> Any:
@@ -59,9 +64,7 @@ class GuardRuntime:
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
-                    from portico.embeddings import MiniLMEmbedder
-
-                    self._embedder = MiniLMEmbedder()
+                    self._embedder = guard_embedder()
         return self._embedder
 
     @property

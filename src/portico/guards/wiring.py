@@ -30,8 +30,6 @@ def install_guards(
     types = {spec.type for policy in policies for spec in [*policy.input, *policy.output]}
 
     async def attach() -> None:
-        if types & {"injection", "content"}:
-            runtime.use_embedder(await gateway.embedder())
         await asyncio.to_thread(stage.warm_up)
 
     if types:
