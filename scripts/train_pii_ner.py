@@ -22,9 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from pii_synth import Synth  # noqa: E402
+from pii_synth import Synth, read_word_lists  # noqa: E402
 
-from portico.guards.ner import MODEL_PATH, Gazetteer, NameTagger, Token, sentence_features, tokenize  # noqa: E402
+from portico.guards.ner import (  # noqa: E402
+    MODEL_PATH,
+    Gazetteer,
+    NameTagger,
+    Token,
+    sentence_features,
+    tokenize,
+)
 
 GOLD_LABEL = {"PERSON": "PER", "STREET_ADDRESS": "ADDR", "GPE": "LOC", "ZIP_CODE": "ADDR", "ORGANIZATION": "ORG"}
 
@@ -96,7 +103,7 @@ def main() -> None:
     samples = json.loads(args.data.read_text(encoding="utf-8"))
     dev = [x for x in samples if x["template_id"] % 2 == 0]
     gaz = Gazetteer.load()
-    synth = Synth(gaz, seed=0).sentences(args.synthetic)
+    synth = Synth(read_word_lists(), seed=0).sentences(args.synthetic)
     hints = spacy_hints(dev + synth)
     best = (-1.0, 0.0, 0.0)
     with tempfile.TemporaryDirectory() as tmp:

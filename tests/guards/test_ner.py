@@ -10,7 +10,7 @@ from portico.guards.runtime import GuardRuntime
 
 
 def tiny_gazetteer() -> Gazetteer:
-    return Gazetteer(
+    return Gazetteer.from_word_lists(
         {
             "first": {"maria": 1},
             "last": {"gonzalez": 1},
@@ -97,7 +97,7 @@ def test_spacy_mode_still_builds_and_finds_names() -> None:
 
 
 def test_list_fallbacks_mark_countries_but_not_names_or_words() -> None:
-    gaz = Gazetteer(
+    gaz = Gazetteer.from_word_lists(
         {
             "first": {"jordan": 1, "amelie": 1},
             "last": {},

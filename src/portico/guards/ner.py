@@ -4,13 +4,12 @@ public word lists (first and last names, cities and countries, common English wo
 It replaces spaCy's small NER for PERSON / LOCATION / STREET_ADDRESS: it catches lower-case
 and foreign names, multi-line postal addresses and towns of a few thousand people, and it
 runs in well under a millisecond per sentence. The model and the word lists ship with the
-package (``data/pii_ner_v1.crfsuite``, ``data/pii_gazetteer_v1.json.gz``); they are rebuilt
+package (``data/pii_ner_v1.crfsuite``, ``data/pii_gazetteer_v1.npz``); they are rebuilt
 by ``scripts/build_pii_gazetteer.py`` and ``scripts/train_pii_ner.py``."""
 
 from __future__ import annotations
 
-import gzip
-import json
+import hashlib
 import re
 import threading
 import unicodedata
@@ -19,8 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 DATA_DIR = Path(__file__).parent / "data"
-GAZETTEER_PATH = DATA_DIR / "pii_gazetteer_v1.json.gz"
+GAZETTEER_PATH = DATA_DIR / "pii_gazetteer_v1.npz"
 MODEL_PATH = DATA_DIR / "pii_ner_v1.crfsuite"
 
 # Tagger labels -> entity types. ORG is learnt so that company names stop looking like people;
@@ -80,46 +82,96 @@ class TaggedSpan:
     score: float
 
 
-class Gazetteer:
-    """The word lists, keyed by folded word or phrase: first/last names (rank bucket 1-3:
-    top 300/1,000/3,000 of some country), English words (Zipf frequency), cities, regions."""
+def key_of(text: str) -> int:
+    """A stable 64-bit key for a folded word or phrase (the compiled lists store only keys)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little", signed=True)
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.version = str(data.get("version", ""))
-        self.first: dict[str, int] = data["first"]
-        self.last: dict[str, int] = data["last"]
-        self.english: dict[str, int] = data["english"]
-        self.cities = frozenset(data["cities"])
-        self.regions = frozenset(data["regions"])
-        self._starts = frozenset(p.split(" ", 1)[0] for p in self.cities | self.regions)
+
+def compile_word_lists(data: dict[str, Any]) -> dict[str, npt.NDArray[Any]]:
+    """Word lists -> arrays: sorted word keys with one packed byte each (first-name bucket,
+    last-name bucket << 2, Zipf frequency << 4), and sorted keys of cities, regions and of
+    the first words of both."""
+    first: dict[str, int] = data["first"]
+    last: dict[str, int] = data["last"]
+    english: dict[str, int] = data["english"]
+    words = {key_of(w): first.get(w, 0) | last.get(w, 0) << 2 | min(english.get(w, 0), 7) << 4
+             for w in {*first, *last, *english}}  # fmt: skip
+    keys = np.array(sorted(words), dtype=np.int64)
+    phrases = [*data["cities"], *data["regions"]]
+    return {
+        "word_keys": keys,
+        "word_values": np.array([words[int(k)] for k in keys], dtype=np.uint8),
+        "cities": np.array(sorted({key_of(p) for p in data["cities"]}), dtype=np.int64),
+        "regions": np.array(sorted({key_of(p) for p in data["regions"]}), dtype=np.int64),
+        "starts": np.array(sorted({key_of(p.split(" ", 1)[0]) for p in phrases}), dtype=np.int64),
+        "version": np.array(str(data.get("version", ""))),
+    }
+
+
+class Gazetteer:
+    """The word lists, looked up by folded word or phrase: first/last names (rank bucket 1-3:
+    top 300/1,000/3,000 of some country; 9 = not a name), English words (Zipf frequency),
+    cities, regions. Held as 64-bit keys (:func:`compile_word_lists`): about 15 MB, where
+    Python dicts of the strings took about 90 MB."""
+
+    def __init__(self, arrays: dict[str, npt.NDArray[Any]]) -> None:
+        self.version = str(arrays["version"])
+        self._keys = np.asarray(arrays["word_keys"], dtype=np.int64)
+        self._values = np.asarray(arrays["word_values"], dtype=np.uint8)
+        # Sets, not arrays: phrase look-ups happen per request, not once per distinct token.
+        self._cities = set(arrays["cities"].tolist())
+        self._regions = set(arrays["regions"].tolist())
+        self._starts = set(arrays["starts"].tolist())
         # Token text -> its features (they depend on nothing else); bounded, per instance.
         self._tokens: dict[str, _TokenFeatures] = {}
+        self._phrases: dict[str, str] = {}  # candidate phrase -> "city" / "region" / ""
 
     @classmethod
     def load(cls, path: Path = GAZETTEER_PATH) -> Gazetteer:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            return cls(json.load(f))
+        with np.load(path, allow_pickle=False) as data:
+            return cls({name: data[name] for name in data.files})
+
+    @classmethod
+    def from_word_lists(cls, data: dict[str, Any]) -> Gazetteer:
+        return cls(compile_word_lists(data))
+
+    def _packed(self, folded: str) -> int:
+        key = key_of(folded)
+        i = int(np.searchsorted(self._keys, key))
+        return int(self._values[i]) if i < len(self._keys) and self._keys[i] == key else 0
+
+    def first_rank(self, folded: str) -> int:
+        return (self._packed(folded) & 3) or _NOT_LISTED
+
+    def last_rank(self, folded: str) -> int:
+        return (self._packed(folded) >> 2 & 3) or _NOT_LISTED
+
+    def zipf(self, folded: str) -> int:
+        return self._packed(folded) >> 4
 
     def word_features(self, folded: str) -> list[str]:
+        packed = self._packed(folded)
         out = []
-        if (b := self.first.get(folded)) is not None:
-            out.append(f"fn{b}")
-        if (b := self.last.get(folded)) is not None:
-            out.append(f"ln{b}")
-        out.append(f"en{self.english.get(folded, 0)}")
+        if packed & 3:
+            out.append(f"fn{packed & 3}")
+        if packed >> 2 & 3:
+            out.append(f"ln{packed >> 2 & 3}")
+        out.append(f"en{packed >> 4}")
         return out
 
-    def phrase_marks(self, folded: Sequence[str]) -> list[str]:
-        """Per token: ``B-city``/``I-city``/``B-region``/... for the longest list match."""
+    def phrase_marks(self, folded: Sequence[str], starts: Sequence[bool] | None = None) -> list[str]:
+        """Per token: ``B-city``/``I-city``/``B-region``/... for the longest list match.
+        ``starts`` (whether each word begins a listed phrase) may come from the token cache."""
+        if starts is None:
+            starts = [self.starts_phrase(w) for w in folded]
         marks = [""] * len(folded)
         i = 0
         while i < len(folded):
-            if folded[i] not in self._starts:
+            if not starts[i]:
                 i += 1
                 continue
             for n in range(min(_MAX_PHRASE, len(folded) - i), 0, -1):
-                phrase = " ".join(folded[i : i + n])
-                kind = "region" if phrase in self.regions else "city" if phrase in self.cities else ""
+                kind = self._phrase_kind(" ".join(folded[i : i + n]))
                 if kind and (n > 1 or folded[i].isalpha()):
                     marks[i] = f"B-{kind}"
                     for j in range(i + 1, i + n):
@@ -129,6 +181,19 @@ class Gazetteer:
             else:
                 i += 1
         return marks
+
+    def _phrase_kind(self, phrase: str) -> str:
+        kind = self._phrases.get(phrase)
+        if kind is None:
+            if len(self._phrases) >= _TOKEN_CACHE:
+                self._phrases.clear()
+            key = key_of(phrase)
+            kind = "region" if key in self._regions else "city" if key in self._cities else ""
+            self._phrases[phrase] = kind
+        return kind
+
+    def starts_phrase(self, folded: str) -> bool:
+        return key_of(folded) in self._starts
 
     def token_features(self, text: str) -> _TokenFeatures:
         cached = self._tokens.get(text)
@@ -140,7 +205,17 @@ class Gazetteer:
             near = [f for f in own if f.startswith(_NEIGHBOUR_KEYS)]
             word = next((f for f in own if f.startswith("w=")), "nl")
             near_by_offset = tuple([f"{off}:{f}" for f in near] for off in _OFFSETS)
-            cached = _TokenFeatures(folded, own, near_by_offset, word, own[0])
+            cached = _TokenFeatures(
+                folded,
+                own,
+                near_by_offset,
+                word,
+                own[0],
+                self.first_rank(folded),
+                self.last_rank(folded),
+                self.zipf(folded),
+                self.starts_phrase(folded),
+            )
             self._tokens[text] = cached
         return cached
 
@@ -158,6 +233,7 @@ _COMMON = 3  # Zipf frequency: about once per million words
 _OFFSETS = (-2, -1, 1, 2)
 _TOKEN_CACHE = 200_000
 _LIST_SCORE = 0.7
+_NOT_LISTED = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +243,10 @@ class _TokenFeatures:
     near: tuple[list[str], ...]  # the features a neighbour at each of _OFFSETS sees
     word: str  # its ``w=`` feature ("nl" for a line break)
     shape: str
+    first: int  # first-name rank bucket (_NOT_LISTED if none)
+    last: int
+    zipf: int
+    starts_phrase: bool  # begins some listed city or region name
 
 
 def _base(t: str, folded: str, gaz: Gazetteer) -> list[str]:
@@ -182,7 +262,7 @@ def _base(t: str, folded: str, gaz: Gazetteer) -> list[str]:
         feats.extend(words)
         # The word itself only for common words: rare ones (most names) must be judged by
         # shape, lists and context, or the tagger learns the training set's names by heart.
-        feats.append(f"w={folded}" if gaz.english.get(folded, 0) >= _COMMON else "w=rare")
+        feats.append(f"w={folded}" if gaz.zipf(folded) >= _COMMON else "w=rare")
     else:
         feats.append(f"w={folded}")
     for name, vocabulary in (
@@ -206,7 +286,7 @@ def sentence_features(
     """CRF features per token. ``hints`` are another tagger's spans (start, end, label),
     e.g. spaCy's entities, added as ``ner=LABEL`` features."""
     cached = [gaz.token_features(t.text) for t in tokens]
-    marks = gaz.phrase_marks([c.folded for c in cached])
+    marks = gaz.phrase_marks([c.folded for c in cached], [c.starts_phrase for c in cached])
     extra: list[list[str]] = [[m] if m else [] for m in marks]
     for start, end, label in hints:
         for i, t in enumerate(tokens):
@@ -309,8 +389,8 @@ class NameTagger:
         are places unless a word is also a name or a common English word (Jordan, Chad, Bath);
         a top-300 first name that is rare as an English word is a person."""
         gaz = self.gazetteer
-        folded = [gaz.token_features(t.text).folded for t in tokens]
-        marks = gaz.phrase_marks(folded)
+        info = [gaz.token_features(t.text) for t in tokens]
+        marks = gaz.phrase_marks([t.folded for t in info], [t.starts_phrase for t in info])
         found = list(taken)
         out: list[TaggedSpan] = []
 
@@ -327,19 +407,18 @@ class NameTagger:
             j = i + 1
             while j < len(marks) and marks[j].startswith("I-"):
                 j += 1
-            words = folded[i:j]
-            region = mark == "B-region" and gaz.first.get(words[0], 9) > 2
-            city = mark == "B-city" and not any(self._namey_or_common(w) for w in words)
+            region = mark == "B-region" and info[i].first > 2
+            city = mark == "B-city" and not any(_namey_or_common(t) for t in info[i:j])
             if (region or city) and text[0].isupper():
                 add("LOCATION", i, j, _LIST_SCORE)
             i = j if mark.startswith("B-") else i + 1
         for i, tok in enumerate(tokens):
-            w, f = tok.text, folded[i]
-            first_name = gaz.first.get(f, 9) <= 1 and gaz.english.get(f, 0) <= _COMMON
+            w, t = tok.text, info[i]
+            first_name = t.first <= 1 and t.zipf <= _COMMON
             if first_name and len(w) > 2 and w[0].isupper() and w[1:].islower():
                 add("PERSON", i, i + 1, _LIST_SCORE - 0.1)
         return out
 
-    def _namey_or_common(self, word: str) -> bool:
-        gaz = self.gazetteer
-        return gaz.first.get(word, 9) <= 3 or gaz.last.get(word, 9) <= 3 or gaz.english.get(word, 0) >= _COMMON
+
+def _namey_or_common(t: _TokenFeatures) -> bool:
+    return t.first <= 3 or t.last <= 3 or t.zipf >= _COMMON
