@@ -1,6 +1,8 @@
 """Guard stage latency: p50/p95 per request for prompts of ~50, 300 and 2,000 tokens with
 all input guards on (PII pseudonymize, injection, content), beside the plain pipeline
-(same terminal, no guard stage) and with a per-guard breakdown. Pinned to one core.
+(same terminal, no guard stage) and with a per-guard breakdown. Then what the guards add
+in front of a 150 ms upstream call, before the call vs with `parallel: true`. Pinned to
+one core.
 
     .venv/bin/python bench/guards_speed.py [--runs 60]
 """
@@ -77,6 +79,15 @@ async def terminal(ctx: RequestContext) -> Reply:
     return ChatResponse(model="m", choices=[Choice(message=ResponseMessage(content="ok"))])
 
 
+UPSTREAM_MS = 150.0
+
+
+async def slow_terminal(ctx: RequestContext) -> Reply:
+    """Stands in for an upstream model that answers after UPSTREAM_MS."""
+    await asyncio.sleep(UPSTREAM_MS / 1000)
+    return await terminal(ctx)
+
+
 async def timed(pipe: Pipeline, text: str, runs: int) -> np.ndarray:
     out = []
     for i in range(runs):
@@ -144,12 +155,31 @@ async def main(runs: int) -> None:
         "injection and content share one MiniLM embedding per text inside the stage; "
         "the per-guard columns each pay for their own."
     )
+    # The same guards in front of an upstream that answers after UPSTREAM_MS: what they add
+    # to the request's latency when they run before the call, and with `parallel: true`
+    # (pii pseudonymize still runs first; injection and content run alongside the call).
+    text = prompt(300, count, rng)
+    for mode in ("sequential", "parallel"):
+        config = {"default": {**CONFIG["default"], "parallel": mode == "parallel"}}
+        pipe = Pipeline([GuardStage(GuardSettings.model_validate(config), runtime)], slow_terminal)
+        await timed(pipe, text, 3)
+        added = await timed(pipe, text, runs) - UPSTREAM_MS
+        result[f"added_p50_ms_300tok_{mode}"] = float(np.percentile(added, 50))
+        result[f"added_p95_ms_300tok_{mode}"] = float(np.percentile(added, 95))
+    console.print(
+        f"Added to a {UPSTREAM_MS:.0f} ms upstream call, 300 tokens: "
+        f"guards before the call p50 {result['added_p50_ms_300tok_sequential']:.1f} / "
+        f"p95 {result['added_p95_ms_300tok_sequential']:.1f} ms; `parallel: true` "
+        f"p50 {result['added_p50_ms_300tok_parallel']:.1f} / p95 {result['added_p95_ms_300tok_parallel']:.1f} ms"
+    )
     keys = [
         "guard_p95_ms_300tok",
         "guard_p50_ms_300tok",
         "plain_p95_ms_300tok",
         "guard_p95_ms_50tok",
         "guard_p95_ms_2000tok",
+        "added_p95_ms_300tok_sequential",
+        "added_p95_ms_300tok_parallel",
     ]
     print("RESULT " + " ".join(f"{k}={result[k]:.2f}" for k in keys))
 

@@ -119,6 +119,10 @@ class GuardPolicy(BaseModel):
     canary_action: Literal["block", "flag"] = "block"
     # Enforce response_format json_schema with one repair attempt.
     json_schema: bool = True
+    # Run the input guards that only block or flag (not redact / pseudonymize) alongside the
+    # rest of the pipeline instead of before it: their latency hides behind the upstream
+    # call's; a block cancels that call (whose cost may already be spent).
+    parallel: bool = False
 
 
 PiiNer = Literal["tagger", "spacy"]

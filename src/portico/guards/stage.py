@@ -12,6 +12,8 @@ as guard, action, direction, entity types and counts; never raw values.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ class _Bound:
     guard: Guard
     roles: frozenset[str]
     new_only: bool
+    rewrites: bool  # redact / pseudonymize: the model must see its output
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +63,16 @@ class GuardStage:
         if not self._settings.enabled:
             return await call_next(ctx)
         built = self._build(self._settings.policy_for(ctx))
-        await self._guard_input(ctx, built)
+        checks = tuple(b for b in built.inputs if not b.rewrites) if built.policy.parallel else ()
+        inputs = tuple(b for b in built.inputs if b not in checks)
+        await self._guard_input(ctx, inputs)
+        messages = list(ctx.request.messages)  # what the checks read, before the canary
         if built.policy.canary:
             ctx.request = _with_canary(ctx, self.canary)
-        reply = await call_next(ctx)
+        if checks:
+            reply = await self._alongside(ctx, messages, checks, call_next)
+        else:
+            reply = await call_next(ctx)
         if isinstance(reply, ChunkStream):
             return self._guard_stream(ctx, built, reply)
         # Copy before restoring: inner stages (the cache) may hold this very object and must
@@ -84,7 +93,13 @@ class GuardStage:
         built = self._built.get(id(policy))
         if built is None:
             inputs = tuple(
-                _Bound(build_guard(s, self._runtime), frozenset(s.roles), s.scope == "new") for s in policy.input
+                _Bound(
+                    build_guard(s, self._runtime),
+                    frozenset(s.roles),
+                    s.scope == "new",
+                    s.action in ("redact", "pseudonymize"),
+                )
+                for s in policy.input
             )
             outputs = tuple(build_guard(s, self._runtime) for s in policy.output)
             built = _Built(policy, inputs, outputs)
@@ -93,37 +108,30 @@ class GuardStage:
 
     # -- input -------------------------------------------------------------------------
 
-    async def _guard_input(self, ctx: RequestContext, built: _Built) -> None:
-        if not built.inputs:
-            return
-        recorder = _Recorder("input")
-        messages: list[ChatMessage] = []
-        changed = False
-        roles = [m.role for m in ctx.request.messages]
-        first_new = len(roles) - roles[::-1].index("assistant") if "assistant" in roles else 0
-        for index, message in enumerate(ctx.request.messages):
-            guards = [
-                b.guard for b in built.inputs if message.role in b.roles and (index >= first_new or not b.new_only)
-            ]
-            if not guards or message.content is None:
-                messages.append(message)
-                continue
-            if isinstance(message.content, str):
-                new_content: Any = await _run(guards, message.content, ctx, recorder)
-            else:
-                new_content = [
-                    {**part, "text": await _run(guards, str(part.get("text", "")), ctx, recorder)}
-                    if part.get("type") == "text"
-                    else part
-                    for part in message.content
-                ]
-            if new_content != message.content:
-                changed = True
-                message = message.model_copy(update={"content": new_content})
-            messages.append(message)
-        recorder.flush(ctx)
-        if changed:
-            ctx.request = ctx.request.model_copy(update={"messages": messages})
+    async def _guard_input(self, ctx: RequestContext, inputs: Sequence[_Bound]) -> None:
+        new = await _scan(ctx, ctx.request.messages, inputs)
+        if new is not None:
+            ctx.request = ctx.request.model_copy(update={"messages": new})
+
+    async def _alongside(
+        self, ctx: RequestContext, messages: list[ChatMessage], checks: Sequence[_Bound], call_next: Next
+    ) -> Reply:
+        """Run ``checks`` in a worker thread while the pipeline goes on; a block wins."""
+
+        async def rest() -> Reply:
+            return await call_next(ctx)
+
+        pending = asyncio.create_task(rest())
+        try:
+            await asyncio.to_thread(asyncio.run, _scan(ctx, messages, checks))
+        except BaseException:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                reply = await pending
+                if isinstance(reply, ChunkStream):
+                    await reply.close(ctx, None)
+            raise
+        return await pending
 
     # -- output (complete answers) -------------------------------------------------------
 
@@ -255,6 +263,39 @@ class _Recorder:
             detail = {"direction": self.direction, "types": counts, "score": round(score, 4)}
             ctx.findings.append(GuardFinding(guard, action.value, detail))
         self._by_guard.clear()
+
+
+async def _scan(
+    ctx: RequestContext, messages: Sequence[ChatMessage], inputs: Sequence[_Bound]
+) -> list[ChatMessage] | None:
+    """Input guards over ``messages``; the rewritten messages, or None if none changed."""
+    if not inputs:
+        return None
+    recorder = _Recorder("input")
+    out: list[ChatMessage] = []
+    changed = False
+    roles = [m.role for m in messages]
+    first_new = len(roles) - roles[::-1].index("assistant") if "assistant" in roles else 0
+    for index, message in enumerate(messages):
+        guards = [b.guard for b in inputs if message.role in b.roles and (index >= first_new or not b.new_only)]
+        if not guards or message.content is None:
+            out.append(message)
+            continue
+        if isinstance(message.content, str):
+            new_content: Any = await _run(guards, message.content, ctx, recorder)
+        else:
+            new_content = [
+                {**part, "text": await _run(guards, str(part.get("text", "")), ctx, recorder)}
+                if part.get("type") == "text"
+                else part
+                for part in message.content
+            ]
+        if new_content != message.content:
+            changed = True
+            message = message.model_copy(update={"content": new_content})
+        out.append(message)
+    recorder.flush(ctx)
+    return out if changed else None
 
 
 async def _run(
