@@ -1,9 +1,11 @@
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
+from portico.errors import ConfigError
 from portico.routing.cli import register, register_eval
 
 
@@ -82,3 +84,36 @@ def test_train_writes_a_model_that_score_can_use(tmp_path: Path) -> None:
 def test_eval_router_is_registered() -> None:
     result = CliRunner().invoke(_app(), ["eval", "router", "--help"])
     assert result.exit_code == 0 and "APGR" in result.stdout
+
+
+def _priced_config(tmp_path: Path) -> Path:
+    cfg = tmp_path / "portico.yaml"
+    cfg.write_text(
+        "models:\n"
+        "  - {name: small, provider: echo, price: {input_per_mtok: 0.2, output_per_mtok: 0.4}}\n"
+        "  - {name: big, provider: echo, price: {input_per_mtok: 5, output_per_mtok: 15}}\n"
+        "routing:\n  routes:\n"
+        "    - {name: auto, policy: complexity, fast: small, strong: big}\n"
+        "    - {name: other, policy: complexity, fast: small, strong: missing}\n"
+    )
+    return cfg
+
+
+def test_eval_router_prices_come_from_the_config(tmp_path: Path) -> None:
+    from portico.config import load_config
+    from portico.routing.report import Prices, prices_from_settings
+
+    settings = load_config(_priced_config(tmp_path))
+    assert prices_from_settings(settings) == Prices(0.2, 0.4, 5.0, 15.0)
+    with pytest.raises(ConfigError, match="'missing'"):
+        prices_from_settings(settings, "other")
+    with pytest.raises(ConfigError, match="named 'nope'"):
+        prices_from_settings(settings, "nope")
+
+
+def test_eval_router_config_errors_exit_2_before_reading_data(tmp_path: Path) -> None:
+    cfg = _priced_config(tmp_path)
+    args = ["eval", "router", "--config", str(cfg), "--route", "other", "--data", str(tmp_path / "none")]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 2
+    assert "missing" in result.output

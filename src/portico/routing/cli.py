@@ -183,17 +183,31 @@ def eval_router(
     subjects: Annotated[bool, typer.Option(help="also hold out whole MMLU subjects")] = True,
     strong_price: Annotated[str, typer.Option(help="strong model USD per 1M tokens, IN,OUT")] = "10,30",
     weak_price: Annotated[str, typer.Option(help="weak model USD per 1M tokens, IN,OUT")] = "0.6,0.6",
+    config: Annotated[
+        Path | None,
+        typer.Option(help="take both prices from this portico.yaml: a complexity route's fast and strong models"),
+    ] = None,
+    route: Annotated[str | None, typer.Option(help="that route's name (default: the first complexity route)")] = None,
 ) -> None:
     """Router quality on RouteLLM outcomes: APGR, CPT(50/80%), cost cut at 95%, with baselines."""
+    from portico.config import load_config
     from portico.routing.complexity_model import ComplexityModel
-    from portico.routing.report import Prices, run_report
+    from portico.routing.report import Prices, prices_from_settings, run_report
 
     err = Console(stderr=True)
     try:
-        si, so = (float(x) for x in strong_price.split(","))
-        wi, wo = (float(x) for x in weak_price.split(","))
+        if config is not None:
+            prices = prices_from_settings(load_config(config), route)
+        else:
+            si, so = (float(x) for x in strong_price.split(","))
+            wi, wo = (float(x) for x in weak_price.split(","))
+            prices = Prices(wi, wo, si, so)
+        err.print(
+            f"prices (USD per 1M tokens in/out): fast {prices.weak_in}/{prices.weak_out}, "
+            f"strong {prices.strong_in}/{prices.strong_out}"
+        )
         model = ComplexityModel.load(artifact)
-        res = run_report(data, model=model, prices=Prices(wi, wo, si, so), boot=boot, holdout_subjects=subjects)
+        res = run_report(data, model=model, prices=prices, boot=boot, holdout_subjects=subjects)
     except (OSError, ValueError, ConfigError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc

@@ -11,16 +11,21 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from portico.errors import ConfigError
 from portico.providers.base import approx_tokens
 from portico.routing.complexity_model import ComplexityModel
 from portico.routing.evaluation import Estimate, Outcomes, curve, evaluate, fixed, random_scores
 from portico.routing.routellm import SPLIT_SALT, Question, is_test, load_gsm8k, load_mmlu, outcomes
 from portico.routing.training import train_complexity
+
+if TYPE_CHECKING:
+    from portico.config import Settings
 
 MMLU_OUTPUT_TOKENS = 5  # a letter and a little chatter; RouteLLM's MMLU files have no responses
 
@@ -33,6 +38,24 @@ class Prices:
     weak_out: float = 0.6
     strong_in: float = 10.0  # gpt-4-1106-preview list price
     strong_out: float = 30.0
+
+
+def prices_from_settings(settings: Settings, route: str | None = None) -> Prices:
+    """The fast and strong models' prices of a ``complexity`` route (``route``, else the
+    first one) from the config's ``models`` section."""
+    from portico.routing.settings import ComplexityRoute
+
+    routes = [r for r in settings.routing.routes if isinstance(r, ComplexityRoute)]
+    chosen = next((r for r in routes if route is None or r.name == route), None)
+    if chosen is None:
+        wanted = f"a complexity route named '{route}'" if route else "a complexity route"
+        raise ConfigError(f"The config has no {wanted} to take the fast and strong models from.")
+    by_name = {m.name: m.price for m in settings.models}
+    missing = [name for name in (chosen.fast, chosen.strong) if name not in by_name]
+    if missing:
+        raise ConfigError(f"Route '{chosen.name}': no model named {', '.join(map(repr, missing))} in `models`.")
+    fast, strong = by_name[chosen.fast], by_name[chosen.strong]
+    return Prices(fast.input_per_mtok, fast.output_per_mtok, strong.input_per_mtok, strong.output_per_mtok)
 
 
 def with_costs(questions: list[Question], prices: Prices) -> Outcomes:
