@@ -140,24 +140,8 @@ class Gazetteer:
         i = int(np.searchsorted(self._keys, key))
         return int(self._values[i]) if i < len(self._keys) and self._keys[i] == key else 0
 
-    def first_rank(self, folded: str) -> int:
-        return (self._packed(folded) & 3) or _NOT_LISTED
-
-    def last_rank(self, folded: str) -> int:
-        return (self._packed(folded) >> 2 & 3) or _NOT_LISTED
-
-    def zipf(self, folded: str) -> int:
-        return self._packed(folded) >> 4
-
     def word_features(self, folded: str) -> list[str]:
-        packed = self._packed(folded)
-        out = []
-        if packed & 3:
-            out.append(f"fn{packed & 3}")
-        if packed >> 2 & 3:
-            out.append(f"ln{packed >> 2 & 3}")
-        out.append(f"en{packed >> 4}")
-        return out
+        return _word_features(self._packed(folded))
 
     def phrase_marks(self, folded: Sequence[str], starts: Sequence[bool] | None = None) -> list[str]:
         """Per token: ``B-city``/``I-city``/``B-region``/... for the longest list match.
@@ -201,7 +185,8 @@ class Gazetteer:
             if len(self._tokens) >= _TOKEN_CACHE:
                 self._tokens.clear()
             folded = fold(text)
-            own = _base(text, folded, self)
+            packed = self._packed(folded)  # first-name bucket | last-name bucket << 2 | Zipf << 4
+            own = _base(text, folded, packed)
             near = [f for f in own if f.startswith(_NEIGHBOUR_KEYS)]
             word = next((f for f in own if f.startswith("w=")), "nl")
             near_by_offset = tuple([f"{off}:{f}" for f in near] for off in _OFFSETS)
@@ -211,9 +196,9 @@ class Gazetteer:
                 near_by_offset,
                 word,
                 own[0],
-                self.first_rank(folded),
-                self.last_rank(folded),
-                self.zipf(folded),
+                (packed & 3) or _NOT_LISTED,
+                (packed >> 2 & 3) or _NOT_LISTED,
+                packed >> 4,
                 self.starts_phrase(folded),
             )
             self._tokens[text] = cached
@@ -249,7 +234,18 @@ class _TokenFeatures:
     starts_phrase: bool  # begins some listed city or region name
 
 
-def _base(t: str, folded: str, gaz: Gazetteer) -> list[str]:
+def _word_features(packed: int) -> list[str]:
+    out = []
+    if packed & 3:
+        out.append(f"fn{packed & 3}")
+    if packed >> 2 & 3:
+        out.append(f"ln{packed >> 2 & 3}")
+    out.append(f"en{packed >> 4}")
+    return out
+
+
+def _base(t: str, folded: str, packed: int) -> list[str]:
+    """A token's own features; ``packed`` is its word-list entry (see compile_word_lists)."""
     if t == "\n":
         return ["nl"]
     feats = [f"sh={_shape(t)}", f"s3={folded[-3:]}", f"s2={folded[-2:]}"]
@@ -258,11 +254,10 @@ def _base(t: str, folded: str, gaz: Gazetteer) -> list[str]:
     if not t.isascii():
         feats.append("nonascii")
     if t.isalpha():
-        words = gaz.word_features(folded)
-        feats.extend(words)
+        feats.extend(_word_features(packed))
         # The word itself only for common words: rare ones (most names) must be judged by
         # shape, lists and context, or the tagger learns the training set's names by heart.
-        feats.append(f"w={folded}" if gaz.zipf(folded) >= _COMMON else "w=rare")
+        feats.append(f"w={folded}" if packed >> 4 >= _COMMON else "w=rare")
     else:
         feats.append(f"w={folded}")
     for name, vocabulary in (
