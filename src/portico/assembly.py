@@ -12,6 +12,7 @@ from portico.config import Settings
 from portico.files.wiring import install_files
 from portico.gateway import Gateway
 from portico.guards.wiring import install_guards
+from portico.rag.wiring import install_rag
 from portico.routing.wiring import install_routing
 
 
@@ -20,7 +21,8 @@ def assemble(settings: Settings) -> Gateway:
     controls = install_controls(gateway)
     if controls is not None:
         gateway.key_check = controls.check_key
-    install_files(gateway, controls)
+    files = install_files(gateway, controls)
+    install_rag(gateway, controls, files)
     install_guards(gateway)
     install_cache(gateway)
     install_routing(gateway)

@@ -21,6 +21,7 @@ from portico.files.settings import FilesSettings
 from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
+from portico.rag.settings import RagSettings
 from portico.resilience.settings import ResilienceSettings
 from portico.routing.settings import RoutingSettings
 from portico.storage.settings import StorageSettings
@@ -83,6 +84,7 @@ class Settings(_Section):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    rag: RagSettings = Field(default_factory=RagSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 

@@ -21,6 +21,7 @@ from portico.types import Usage
 
 if TYPE_CHECKING:
     from portico.files import FileService
+    from portico.rag.service import VectorStoreService
 
 log = logging.getLogger("portico")
 
@@ -41,6 +42,7 @@ class Gateway:
         self.key_check: Callable[[dict[str, str]], Awaitable[None]] | None = None
         self.extra_routers: list[Any] = []  # FastAPI routers mounted beside the hot path (admin, ...)
         self.files: FileService | None = None  # the files API, when on (the batch runner reads it)
+        self.vector_stores: VectorStoreService | None = None  # vector stores, when on (file_search reads it)
         attach(self)  # /admin/circuits and the shared breaker state (resilience)
         self._pipeline: Pipeline | None = None
         self._embedder: MiniLMEmbedder | None = None
