@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
 from portico.cache.settings import CacheSettings
+from portico.compress.settings import CompressionSettings
 from portico.errors import ConfigError
 from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
@@ -81,6 +82,7 @@ class Settings(_Section):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
+    compression: CompressionSettings = Field(default_factory=CompressionSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 
