@@ -10,6 +10,7 @@ from portico.auth.wiring import install_controls
 from portico.cache.wiring import install_cache
 from portico.compress.wiring import install_compression
 from portico.config import Settings
+from portico.files.wiring import install_files
 from portico.gateway import Gateway
 from portico.guards.wiring import install_guards
 from portico.routing.wiring import install_routing
@@ -20,6 +21,7 @@ def assemble(settings: Settings) -> Gateway:
     controls = install_controls(gateway)
     if controls is not None:
         gateway.key_check = controls.check_key
+    install_files(gateway, controls)
     install_guards(gateway)
     install_cache(gateway)
     install_compression(gateway)

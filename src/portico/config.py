@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, Valid
 from portico.cache.settings import CacheSettings
 from portico.compress.settings import CompressionSettings
 from portico.errors import ConfigError
+from portico.files.settings import FilesSettings
 from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
@@ -83,6 +84,7 @@ class Settings(_Section):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
     compression: CompressionSettings = Field(default_factory=CompressionSettings)
+    files: FilesSettings = Field(default_factory=FilesSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 
