@@ -5,7 +5,8 @@ each route with its access level) built from its own settings; none of them touc
 gateway. The list below is the order of the request chain (outermost first) and of start-up:
 
     resilience (/admin/circuits) -> controls (accounting -> model permission -> admission,
-    /admin API) -> guards -> cache -> routing -> endpoints (/v1/*, health, metrics)
+    /admin API) -> files (/v1/files) -> guards -> cache -> compression -> routing
+    -> endpoints (/v1/*, health, metrics)
 
 To add a feature: write ``my_feature(settings, ...) -> Feature | None`` in its package and
 add one line to ``features`` where it belongs in the chain.
@@ -18,8 +19,10 @@ from collections.abc import Sequence
 from portico.auth.controls import Controls
 from portico.auth.wiring import access_check, controls_feature
 from portico.cache.wiring import cache_feature
+from portico.compress.wiring import compression_feature
 from portico.config import Settings
 from portico.feature import Feature
+from portico.files.wiring import files_feature
 from portico.gateway import Gateway
 from portico.guards.wiring import guards_feature
 from portico.observability import Metrics
@@ -33,11 +36,20 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
     metrics = Metrics()
     controls = Controls.from_settings(settings, registry=metrics.registry) if settings.storage.enabled else None
     gateway = Gateway(settings, metrics=metrics, access=access_check(settings, controls))
+    files = files_feature(settings, controls)
+    gateway.files = files[1] if files is not None else None
     features = [
         resilience_feature(settings.resilience, gateway.caller),
         controls_feature(controls) if controls is not None else None,
+        files[0] if files is not None else None,
         guards_feature(settings.guards),
         cache_feature(settings.cache, price=gateway.price_of, embedder=gateway.embedder),
+        compression_feature(
+            settings.compression,
+            price=gateway.price_of,
+            registry=metrics.registry,
+            embedder=gateway.embedder if settings.embeddings.enabled else None,
+        ),
         routing_feature(
             settings.routing,
             models=gateway.deployments,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from portico.auth.access import AccessCheck
 from portico.config import Settings
@@ -19,6 +20,9 @@ from portico.pipeline import Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
 from portico.resilience import ModelCaller, build_deployments
 from portico.types import Usage
+
+if TYPE_CHECKING:
+    from portico.files import FileService
 
 log = logging.getLogger("portico")
 
@@ -40,6 +44,7 @@ class Gateway:
         self.deployments = build_deployments(settings)
         self.caller = ModelCaller(self.deployments, settings.resilience, registry=self.metrics.registry)
         self._features: list[Feature] = []
+        self.files: FileService | None = None  # the files API, when on (set by assembly; the batch runner reads it)
         self._pipeline: Pipeline | None = None
         self._virtual: frozenset[str] = frozenset()
         self._embedder: MiniLMEmbedder | None = None

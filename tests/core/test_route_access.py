@@ -30,6 +30,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[PorticoApp, httpx.AsyncC
         auth={"master_key": MASTER},
         storage={"enabled": True, "url": f"sqlite+aiosqlite:///{tmp_path}/m.db", "wal_dir": str(tmp_path / "wal")},
         metrics={"access": "key"},
+        files={"dir": str(tmp_path / "files")},
     )
     app = PorticoApp(assemble(settings))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
