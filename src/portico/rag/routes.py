@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
 from portico.errors import InvalidRequest
-from portico.files import Owner, OwnerResolver
+from portico.files import Owner, owner_of
 from portico.rag.records import FileBatch, VectorStoreFile
 from portico.rag.service import MODES, VectorStoreService
 
@@ -16,10 +16,6 @@ from portico.rag.service import MODES, VectorStoreService
 POLL_AFTER_MS = "200"
 Page = Annotated[int, Query(ge=1, le=100)]
 OrderQ = Literal["asc", "desc"]
-
-
-def _headers(request: Request) -> dict[str, str]:
-    return {k.lower(): v for k, v in request.headers.items()}
 
 
 def _page(data: list[dict[str, Any]], has_more: bool, key: str = "id") -> dict[str, Any]:
@@ -44,11 +40,12 @@ def _body(value: Any) -> dict[str, Any]:
     return value
 
 
-def vector_stores_router(service: VectorStoreService, owner_of: OwnerResolver) -> APIRouter:
+def vector_stores_router(service: VectorStoreService) -> APIRouter:
+    """Mounted with ``Access.KEY``: the door checked the key; the owner is the door's grant."""
     router = APIRouter(prefix="/v1/vector_stores", tags=["vector_stores"])
 
     async def who(request: Request) -> Owner:
-        return await owner_of(_headers(request))
+        return owner_of(request.scope)
 
     def now() -> float:
         return service.clock()
@@ -77,7 +74,7 @@ def vector_stores_router(service: VectorStoreService, owner_of: OwnerResolver) -
     async def list_stores(
         request: Request, limit: Page = 20, order: OrderQ = "desc", after: str | None = None
     ) -> dict[str, Any]:
-        stores, more = await service.list(await who(request), after=after, limit=limit, order=order)
+        stores, more = await service.list_stores(await who(request), after=after, limit=limit, order=order)
         return _page([s.public(now()) for s in stores], more)
 
     @router.get("/{store_id}")

@@ -163,7 +163,7 @@ class VectorStoreService:
             raise NotFound(f"No vector store with id '{store_id}'.", code="vector_store_not_found")
         return store
 
-    async def list(
+    async def list_stores(
         self, owner: Owner, *, after: str | None = None, limit: int = 20, order: Order = "desc"
     ) -> tuple[list[VectorStore], bool]:
         _check_page(limit, order)

@@ -1,15 +1,16 @@
-"""Plug vector stores into a Gateway: index backend, ingestion, retrieval, routes, start/stop."""
+"""Vector stores as a feature: index backend, ingestion, retrieval, the /v1/vector_stores router."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from portico.files import FileService, OwnerResolver
+from portico.feature import Access, Feature, Mount
+from portico.files import FileService
 from portico.rag.catalog import VectorStoreCatalog
 from portico.rag.index.base import VectorIndex
 from portico.rag.ingest import Ingestor
@@ -19,8 +20,7 @@ from portico.rag.service import VectorStoreService
 from portico.rag.settings import RagSettings
 
 if TYPE_CHECKING:
-    from portico.auth.controls import Controls
-    from portico.gateway import Gateway
+    from portico.embeddings import MiniLMEmbedder
 
 
 def build_index(settings: RagSettings) -> VectorIndex:
@@ -37,29 +37,41 @@ def build_index(settings: RagSettings) -> VectorIndex:
     return EmbeddedIndex(settings.dir)
 
 
-def gateway_embed(gateway: Gateway) -> Embed:
+def embed_with(embedder: Callable[[], Awaitable[MiniLMEmbedder]]) -> Embed:
+    """An async batch embed function over the gateway's (lazily loaded) embedder."""
+
     async def embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        embedder = await gateway.embedder()
-        return await asyncio.to_thread(embedder.embed, list(texts))
+        model = await embedder()
+        return await asyncio.to_thread(model.embed, list(texts))
 
     return embed
 
 
-def install_rag(gateway: Gateway, controls: Controls | None, files: FileService | None) -> VectorStoreService | None:
+def rag_feature(
+    settings: RagSettings, files: FileService | None, embedder: Callable[[], Awaitable[MiniLMEmbedder]]
+) -> tuple[Feature, VectorStoreService] | None:
     """On when ``rag.enabled`` (default: when the files API is, whose files it indexes)."""
-    settings = gateway.settings.rag
     enabled = settings.enabled if settings.enabled is not None else files is not None
-    if not enabled or files is None:
+    if not enabled:
         return None
+    if files is None:
+        from portico.errors import ConfigError
+
+        raise ConfigError("rag.enabled needs the files API (files.enabled, or storage.enabled).")
     index = build_index(settings)
-    embed = gateway_embed(gateway)
-    retriever = Retriever(index, embed, candidates=settings.candidates)
+    embed = embed_with(embedder)
     service = VectorStoreService(
-        VectorStoreCatalog(files.catalog.engine), files, index, Ingestor(index, embed), retriever, settings
+        VectorStoreCatalog(files.catalog.engine),
+        files,
+        index,
+        Ingestor(index, embed),
+        Retriever(index, embed, candidates=settings.candidates),
+        settings,
     )
-    owner_of = OwnerResolver(controls.auth, controls.resolver) if controls is not None else OwnerResolver()
-    gateway.on_start.append(service.start)
-    gateway.on_stop.append(service.stop)
-    gateway.vector_stores = service
-    gateway.extra_routers.append(vector_stores_router(service, owner_of))
-    return service
+    feature = Feature(
+        "rag",
+        mounts=(Mount(vector_stores_router(service), Access.KEY),),
+        on_start=(service.start,),
+        on_stop=(service.stop,),
+    )
+    return feature, service

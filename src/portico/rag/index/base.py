@@ -71,4 +71,6 @@ class VectorIndex(Protocol):
         """Top ``k`` chunks by cosine similarity (score in [-1, 1])."""
 
     async def lexical(self, store_id: str, tokens: Sequence[str], k: int, where: Predicate | None = None) -> list[Hit]:
-        """Top ``k`` chunks by BM25 (k1=0.9, b=0.4) over the store; chunks scoring 0 are left out."""
+        """Top ``k`` chunks by BM25 (k1=0.9, b=0.4) over the store; chunks scoring 0 are left out.
+        Scores are divided by the sum of the query terms' idf (the most a chunk can score), so
+        they lie in [0, 1] and compare across queries."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import shutil
 import sqlite3
 import threading
@@ -54,9 +55,17 @@ class _State:
     bm25_dirty: bool = False
 
 
-def _new_dense(dim: int) -> Any:
+def _usearch() -> Any:
+    # onnxruntime must be loaded before usearch: the other order segfaults in the onnxruntime
+    # import (usearch 2.26 / onnxruntime here; see cache/scope_index.py), and the embedder needs it.
+    import onnxruntime  # noqa: F401
     from usearch.index import Index
 
+    return Index
+
+
+def _new_dense(dim: int) -> Any:
+    Index = _usearch()
     return Index(ndim=dim, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=96)
 
 
@@ -241,7 +250,8 @@ class EmbeddedIndex:
                 return []
             top = np.argpartition(-scores, n - 1)[:n]
             top = top[np.argsort(-scores[top], kind="stable")]
-            return self._hits(store_id, state, [(int(state.bm25_ids[i]), float(scores[i])) for i in top])
+            norm = _idf_mass(bm25, tokens)
+            return self._hits(store_id, state, [(int(state.bm25_ids[i]), float(scores[i]) / norm) for i in top])
 
     # ---- internals -------------------------------------------------------------------------
     def _bump(self, db: sqlite3.Connection, store_id: str) -> int:
@@ -268,8 +278,7 @@ class EmbeddedIndex:
         return state
 
     def _load(self, store_id: str, version: int) -> _State:
-        from usearch.index import Index
-
+        Index = _usearch()
         db = self._open()
         state = _State(version=version, dim=self.dim)
         state.attributes = {
@@ -403,6 +412,19 @@ class EmbeddedIndex:
 
 
 _OLD_IDS = "SELECT id FROM chunks WHERE store_id = ? AND file_id = ?"
+
+
+def _idf_mass(bm25: Any, tokens: Sequence[str]) -> float:
+    """Sum of the query terms' idf: the most a chunk can score (terms missing from the store
+    count at the idf of an unseen term), so scores divided by it lie in [0, 1]."""
+    n = float(bm25.scores["num_docs"])
+    df = np.diff(bm25.scores["indptr"])
+    vocab = bm25.vocab_dict
+    total = 0.0
+    for t in tokens:
+        d = float(df[vocab[t]]) if t in vocab and vocab[t] < len(df) else 0.0
+        total += math.log(1.0 + (n - d + 0.5) / (d + 0.5))
+    return total or 1.0
 
 
 def _blob(vector: Vector) -> bytes:

@@ -57,6 +57,17 @@ GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $5
 """
 
 
+# The normaliser: the sum of the query terms' idf (unseen terms at the idf of df = 0).
+_IDF_MASS = """
+WITH q AS (SELECT * FROM unnest($1::text[], $2::int[]) AS q(term, qn)),
+s AS (SELECT n_docs::float8 AS n FROM portico_rag_stats WHERE store_id = $3),
+d AS (SELECT term, count(*) AS df FROM portico_rag_postings WHERE store_id = $3 AND term = ANY($1::text[])
+      GROUP BY term)
+SELECT sum(q.qn * ln(1 + ((SELECT n FROM s) - coalesce(d.df, 0) + 0.5) / (coalesce(d.df, 0) + 0.5)))
+FROM q LEFT JOIN d ON d.term = q.term
+"""
+
+
 def _vec(v: Vector) -> str:
     return "[" + ",".join(f"{x:.6g}" for x in np.asarray(v, dtype=np.float32)) + "]"
 
@@ -259,6 +270,7 @@ class PgVectorIndex:
             scored = [r for r in scored if r["score"] > 0]
             if not scored:
                 return []
+            norm = float(await conn.fetchval(_IDF_MASS, list(counts), list(counts.values()), store_id) or 1.0)
             rows = await conn.fetch(
                 "SELECT id, file_id, position, text FROM portico_rag_chunks WHERE id = ANY($1::bigint[])",
                 [r["chunk_id"] for r in scored],
@@ -270,6 +282,13 @@ class PgVectorIndex:
             r = by_id.get(s["chunk_id"])
             if r is not None:
                 hits.append(
-                    Hit(r["id"], r["file_id"], r["position"], r["text"], float(s["score"]), attrs.get(r["file_id"], {}))
+                    Hit(
+                        r["id"],
+                        r["file_id"],
+                        r["position"],
+                        r["text"],
+                        float(s["score"]) / norm,
+                        attrs.get(r["file_id"], {}),
+                    )
                 )
         return hits
