@@ -12,6 +12,7 @@ from portico.config import Settings
 from portico.gateway import Gateway
 from portico.guards.wiring import install_guards
 from portico.routing.wiring import install_routing
+from portico.ui import install_ui
 
 
 def assemble(settings: Settings) -> Gateway:
@@ -22,4 +23,5 @@ def assemble(settings: Settings) -> Gateway:
     install_guards(gateway)
     install_cache(gateway)
     install_routing(gateway)
+    install_ui(gateway, controls)
     return gateway
