@@ -1,6 +1,6 @@
 """Assembles a Gateway and its stage chain from Settings: the one place features plug in.
 
-Order (outermost first): accounting -> auth -> admission -> input guards -> cache -> router
+Order (outermost first): accounting -> auth -> admission -> input guards -> cache -> compression -> router
 -> resilient call. Each feature contributes its stage here when its settings enable it.
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from portico.auth.wiring import install_controls
 from portico.cache.wiring import install_cache
+from portico.compress.wiring import install_compression
 from portico.config import Settings
+from portico.files.wiring import install_files
 from portico.gateway import Gateway
 from portico.guards.wiring import install_guards
 from portico.routing.wiring import install_routing
@@ -20,8 +22,10 @@ def assemble(settings: Settings) -> Gateway:
     controls = install_controls(gateway)
     if controls is not None:
         gateway.key_check = controls.check_key
+    install_files(gateway, controls)
     install_guards(gateway)
     install_cache(gateway)
+    install_compression(gateway)
     install_routing(gateway)
     install_ui(gateway, controls)
     return gateway

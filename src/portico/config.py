@@ -16,7 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
 from portico.cache.settings import CacheSettings
+from portico.compress.settings import CompressionSettings
 from portico.errors import ConfigError
+from portico.files.settings import FilesSettings
 from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
@@ -81,6 +83,8 @@ class Settings(_Section):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
+    compression: CompressionSettings = Field(default_factory=CompressionSettings)
+    files: FilesSettings = Field(default_factory=FilesSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 

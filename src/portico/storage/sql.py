@@ -121,6 +121,8 @@ def _request_row(r: RequestRecord) -> dict[str, Any]:
         "prompt_tokens": r.prompt_tokens,
         "completion_tokens": r.completion_tokens,
         "cost_usd": r.cost_usd,
+        "compression_saved_tokens": r.compression_saved_tokens,
+        "compression_saved_usd": r.compression_saved_usd,
         "cache_status": r.cache_status,
         "stream": r.stream,
         "billable": r.billable,

@@ -4,8 +4,8 @@ Replaces portico_ledger and portico_audit, which repeated every ledger column in
 row. Existing rows are copied (into the default partition on PostgreSQL; ``maintain`` moves
 rows of the partitions it creates) and the rollup is built from the old ledger.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 _COLUMNS = (
-    "ts, cost_usd, latency_ms, upstream_ms, prompt_tokens, completion_tokens, status, attempts, stream, billable, "
+    "ts, cost_usd, compression_saved_usd, latency_ms, upstream_ms, prompt_tokens, completion_tokens, "
+    "compression_saved_tokens, status, attempts, stream, billable, "
     "record_id, request_id, key_id, team_id, model_requested, model_served, deployment, route_reason, "
     "cache_status, error_code, findings, prompt_text, response_text"
 )
@@ -31,10 +32,12 @@ def upgrade() -> None:
         "portico_requests",
         sa.Column("ts", sa.Float, nullable=False),
         sa.Column("cost_usd", sa.Float, nullable=False),
+        sa.Column("compression_saved_usd", sa.Float, nullable=False, server_default="0"),
         sa.Column("latency_ms", sa.REAL, nullable=False),
         sa.Column("upstream_ms", sa.REAL, nullable=False),
         sa.Column("prompt_tokens", sa.Integer, nullable=False),
         sa.Column("completion_tokens", sa.Integer, nullable=False),
+        sa.Column("compression_saved_tokens", sa.Integer, nullable=False, server_default="0"),
         sa.Column("status", sa.SmallInteger, nullable=False),
         sa.Column("attempts", sa.SmallInteger, nullable=False),
         sa.Column("stream", sa.Boolean, nullable=False),
@@ -77,8 +80,9 @@ def upgrade() -> None:
 
     findings = "CASE WHEN CAST(a.findings AS TEXT) = '[]' THEN NULL ELSE a.findings END"
     op.execute(
-        f"INSERT INTO portico_requests ({_COLUMNS}) SELECT a.ts, a.cost_usd, a.latency_ms, 0, a.prompt_tokens, "
-        "a.completion_tokens, a.status, 0, a.stream, l.record_id IS NOT NULL, a.record_id, a.request_id, a.key_id, "
+        f"INSERT INTO portico_requests ({_COLUMNS}) SELECT a.ts, a.cost_usd, COALESCE(l.compression_saved_usd, 0), "
+        "a.latency_ms, 0, a.prompt_tokens, a.completion_tokens, COALESCE(l.compression_saved_tokens, 0), a.status, 0, "
+        "a.stream, l.record_id IS NOT NULL, a.record_id, a.request_id, a.key_id, "
         "a.team_id, a.model_requested, a.model_served, a.deployment, a.route_reason, a.cache_status, a.error_code, "
         f"{findings}, a.prompt_text, a.response_text "
         "FROM portico_audit a LEFT JOIN portico_ledger l ON l.record_id = a.record_id"
@@ -93,4 +97,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0002 merges the ledger and audit tables; restore a backup to go back to 0001")
+    raise NotImplementedError("0004 merges the ledger and audit tables; restore a backup to go back to 0003")
