@@ -85,7 +85,7 @@ def test_admin_ui_in_a_real_browser(served_ui: Served, browser_page: tuple[Any, 
     page.fill("#master_key", "sk-not-the-master")
     page.click("#login")
     assert page.locator(".error").inner_text() == "That is not the master key."
-    errors.clear()  # the 401 answer to a wrong key is logged by Chromium as a failed resource
+    errors.clear()  # Chromium logs the 400 answer to a wrong key as a failed resource
     page.fill("#master_key", MASTER)
     page.click("#login")
     page.wait_for_url(f"{base}/ui/requests")

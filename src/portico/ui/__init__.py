@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from portico.ui.wiring import install_ui
+from portico.ui.wiring import ui_feature
 
-__all__ = ["install_ui"]
+__all__ = ["ui_feature"]

@@ -128,7 +128,8 @@ def ui_router(deps: UiDeps) -> APIRouter:
     async def login(request: Request) -> Response:
         form = _form(await request.body())
         if not signer.check_master(form.get("master_key", "")):
-            return page("login.html", 401, s=None, error="That is not the master key.")
+            # 400, not 401: the form was answered (a 401 would ask for HTTP authentication)
+            return page("login.html", 400, s=None, error="That is not the master key.")
         cookie, _ = signer.issue()
         response = RedirectResponse("/ui/requests", status_code=303, headers=HEADERS)
         response.set_cookie(
@@ -243,8 +244,8 @@ def ui_router(deps: UiDeps) -> APIRouter:
     @router.get("/requests/rows")
     async def request_rows(request: Request, q: str = "") -> Response:
         session = session_of(request)
-        if session is None:
-            return Response("", status_code=401, headers=HEADERS)
+        if session is None:  # the page's script follows the redirect and goes to the login page
+            return to_login()
         return page("request_rows.html", s=session, rows=await recent(q))
 
     @router.get("/health")

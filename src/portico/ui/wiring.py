@@ -1,19 +1,27 @@
-"""Mount the admin UI on a Gateway: it needs the controls (keys, store) and a master key."""
+"""The admin UI as a feature: one FastAPI router under /ui, built from the controls."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from portico.feature import Access, Feature, Mount
 
 if TYPE_CHECKING:
     from portico.auth.controls import Controls
     from portico.gateway import Gateway
 
 
-def install_ui(gateway: Gateway, controls: Controls | None) -> None:
-    """Nothing is mounted without storage or without a master key (there would be nobody to log in)."""
+def ui_feature(gateway: Gateway, controls: Controls | None) -> Feature | None:
+    """None without storage or without a master key (there would be nobody to log in).
+
+    Declared ``public`` at the door on purpose: the door's ``admin`` level wants the master key
+    in a header, which a browser does not send. The UI admits a browser by its own session
+    cookie, issued only to whoever typed the master key (``portico.ui.session``): every page
+    but the login page and the static files redirects a visitor without one to the login page.
+    """
     master = gateway.settings.auth.master_key
     if controls is None or master is None:
-        return
+        return None
     from portico.ui.routes import UiDeps, ui_router
 
     deps = UiDeps(
@@ -23,4 +31,4 @@ def install_ui(gateway: Gateway, controls: Controls | None) -> None:
         deployments=gateway.caller.all_deployments,
         registry=gateway.metrics.registry,
     )
-    gateway.extra_routers.append(ui_router(deps))
+    return Feature("ui", mounts=(Mount(ui_router(deps), Access.PUBLIC),))

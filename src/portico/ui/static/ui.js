@@ -46,7 +46,10 @@
       if (!document.hidden) {
         try {
           const answer = await fetch(body.dataset.refresh, { credentials: "same-origin", cache: "no-store" });
-          if (answer.status === 401) { window.location.assign("/ui/login"); return; }
+          if (answer.redirected && new URL(answer.url).pathname === "/ui/login") {
+            window.location.assign("/ui/login");
+            return;
+          }
           if (answer.ok) {
             body.innerHTML = await answer.text();
             wire(body);
