@@ -65,6 +65,7 @@ MEASUREMENTS: dict[str, dict[str, Any]] = {
     "embed_p95_ms": {"value": 2.0, "source": "test"},
     "semantic_lookup_p95_ms": {"value": 0.0, "source": "test"},
     "router_p95_ms": {"value": 0.0, "source": "test"},
+    "compression_answer_kept_at_2x": {"value": 1.0, "source": "test"},
     "router_strong_share_curve": {"points": [[0, 0], [1, 1]], "source": "test"},
 }
 

@@ -36,6 +36,8 @@ def test_chosen_plan_and_every_step_match_the_hand_computed_example() -> None:
     # small (0.80) (1000*1 + 500*2)/1e6 = $0.002. Peak 3x average = 0.035 rps < 1: one embedded process, $0.
     # Cache: 10% exact repeats + 10% paraphrases x 0.2 recall = 12% hits -> 26,400 model calls.
     # 0.85 needs half the 0.80 -> 0.90 gap; the test router curve is a line, so 50% goes to big.
+    # 1,000-token prompts reach the compression stage's threshold: it keeps half of them, so a request
+    # then costs (500*1 + 500*2)/1e6 = $0.0015 on small and (500*10 + 500*30)/1e6 = $0.02 on big.
     d = design(parse_requirements(_req()), mini_catalog(), mini_measurements())
     assert d.chosen is not None and d.chosen.feasible
     assert (d.chosen.plan.kind, d.chosen.plan.fast.name, d.chosen.plan.primary.name) == ("route", "small", "big")  # type: ignore[union-attr]
@@ -46,42 +48,43 @@ def test_chosen_plan_and_every_step_match_the_hand_computed_example() -> None:
         ("COST-BASELINE", 750.0),  # 30,000 x 0.025
         ("OPT-CACHE", 660.0),  # 26,400 x 0.025
         ("OPT-ROUTE", 356.4),  # 13,200 x 0.002 + 13,200 x 0.025 = 26.4 + 330
+        ("OPT-COMPRESS", 283.8),  # 13,200 x 0.0015 + 13,200 x 0.02 = 19.8 + 264
     ]
-    assert d.chosen.components == pytest.approx({"small": 26.4, "big": 330.0, "gateway (embedded single process)": 0.0})
-    # The cascade costs more: small on all 26,400 (52.8) + its self-check reading 1,500 tokens and writing 4
-    # (26,400 x 1,508 x 1e-6 = 39.81) + big on 13,200 (330) = 422.61.
+    assert d.chosen.components == pytest.approx({"small": 19.8, "big": 264.0, "gateway (embedded single process)": 0.0})
+    # The cascade costs more: small on all 26,400 (39.6) + its self-check reading 500 + 500 tokens and
+    # writing 4 (26,400 x 1,008 x 1e-6 = 26.61) + big on 13,200 (264) = 330.21.
     cascade = next(e for e in d.result.estimates if e.plan.kind == "cascade" and abs(e.plan.strong_share - 0.5) < 1e-6)
-    assert cascade.total == pytest.approx(422.6112)
-    # The runner-up is the cascade: it also meets every constraint but costs $66.21 more.
+    assert cascade.total == pytest.approx(330.2112)
+    # The runner-up is the cascade: it also meets every constraint but costs $46.41 more.
     assert d.result.runner_up is not None and d.result.runner_up.plan.kind == "cascade"
 
 
 def test_batch_halves_the_model_spend() -> None:
     d = design(parse_requirements(_req(batch_ok=True)), mini_catalog(), mini_measurements())
     assert d.chosen is not None and d.chosen.plan.batch
-    assert [s.rule for s in d.steps][-1] == "OPT-BATCH"
-    assert d.total == pytest.approx(178.2)  # 356.4 x (1 - 0.5 batch discount)
+    assert [s.rule for s in d.steps][-2:] == ["OPT-BATCH", "OPT-COMPRESS"]
+    assert d.total == pytest.approx(141.9)  # 283.8 x (1 - 0.5 batch discount)
     assert d.chosen.p95_ms is None  # batch: no interactive p95 to meet
 
 
 def test_budget_binds_and_the_pareto_set_is_costed() -> None:
-    # $300: the route at 50% costs $356.40. Share s within budget: 52.8 + 607.2 s <= 300 -> s <= 0.4071,
-    # which recovers 40.7% of the gap: quality 0.8407 < 0.85. No plan meets both: quality or budget binds.
-    d = design(parse_requirements(_req(budget={"usd_per_month": 300})), mini_catalog(), mini_measurements())
+    # $250: the route at 50% costs $283.80. Share s within budget: 39.6 + 488.4 s <= 250 -> s <= 0.4308,
+    # which recovers 43.1% of the gap: quality 0.8431 < 0.85. No plan meets both: quality or budget binds.
+    d = design(parse_requirements(_req(budget={"usd_per_month": 250})), mini_catalog(), mini_measurements())
     assert not d.result.feasible
     assert set(d.result.binding) == {("quality",), ("budget",)}
     pareto = d.result.pareto
-    assert pareto["cheapest_meeting_quality"].total == pytest.approx(356.4)
+    assert pareto["cheapest_meeting_quality"].total == pytest.approx(283.8)
     best = pareto["best_within_budget"]
-    assert best.plan.kind == "route" and best.plan.strong_share == pytest.approx(0.4071, abs=1e-3)
-    assert best.total <= 300 and best.quality == pytest.approx(0.8407, abs=1e-3)
+    assert best.plan.kind == "route" and best.plan.strong_share == pytest.approx(0.4308, abs=1e-3)
+    assert best.total <= 250 and best.quality == pytest.approx(0.8431, abs=1e-3)
     assert "budget" in best.plan.share_basis
 
 
 def test_quality_target_met_by_the_cheap_model_needs_no_router() -> None:
     d = design(parse_requirements(_req(quality={"min_accuracy": 0.8})), mini_catalog(), mini_measurements())
     assert d.chosen is not None and d.chosen.plan.label == "small"
-    assert d.total == pytest.approx(26_400 * 0.002)
+    assert d.total == pytest.approx(26_400 * 0.0015)
 
 
 def test_fixed_costs_follow_the_deployment_size() -> None:

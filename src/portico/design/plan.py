@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from portico.compress.settings import CompressionSettings
 from portico.design.approach import Approach, choose_approach
 from portico.design.candidates import SELF_HOST_LATENCY_MS
 from portico.design.capacity import Features, GatewayCapacity, plan_gateway, plan_servers
@@ -188,19 +189,34 @@ def _compression(req: Requirements, catalog: Catalog, meas: Measurements) -> tup
             "this Portico's config has no compression section: no saving is counted.",
             {"traffic.avg_input_tokens": tokens},
         )  # fmt: skip
-    if "compression_input_reduction" not in meas.figures:
+    if req.quality.accuracy_critical or req.task == "code":
         return 0.0, Decision(
-            "OPT-COMPRESS-UNMEASURED", "cost", "prompt compression available, saving not counted",
-            "No measured compression ratio is shipped or given (--measurements): enable it after measuring "
-            "the quality cost with `portico eval`; the seed's 10-20% is not assumed.",
+            "OPT-COMPRESS-RISK", "cost", "no prompt compression",
+            "Compression drops whole sentences; for accuracy-critical work or code a dropped line is a wrong "
+            "answer, so the saving is not worth the risk.",
+            {"quality.accuracy_critical": req.quality.accuracy_critical, "task": req.task},
+        )  # fmt: skip
+    stage = CompressionSettings()
+    if tokens < stage.min_tokens:
+        return 0.0, Decision(
+            "OPT-COMPRESS-SKIP", "cost", "no prompt compression",
+            f"Prompts average {tokens:g} tokens, below the compression stage's {stage.min_tokens} (it leaves "
+            "shorter inputs alone).",
             {"traffic.avg_input_tokens": tokens},
         )  # fmt: skip
-    cut = meas.v("compression_input_reduction")
+    cut = 1.0 - stage.ratio
+    key = "compression_input_reduction" if "compression_input_reduction" in meas.figures else ""
+    if key:
+        cut = meas.v(key)
+    kept = meas.v("compression_answer_kept_at_2x")
     return cut, Decision(
         "OPT-COMPRESS", "cost", "prompt compression",
-        f"Prompts average {tokens:g} input tokens (>= {threshold:g}); compression removes {cut:.0%} of them "
-        f"({meas.source('compression_input_reduction')}).",
-        {"traffic.avg_input_tokens": tokens, "input_reduction": cut},
+        f"Prompts average {tokens:g} input tokens (>= {stage.min_tokens}): the query-aware compression stage "
+        f"keeps {1 - cut:.0%} of them"
+        + (f" ({meas.source(key)})" if key else f" (its configured ratio {stage.ratio:g})")
+        + f"; measured answer retention at 2x: {kept:.3f} ({meas.source('compression_answer_kept_at_2x')}). "
+        "Confirm end-to-end quality with `portico eval` before the rollout's canary.",
+        {"traffic.avg_input_tokens": tokens, "input_reduction": cut, "answer_kept_at_2x": kept},
     )  # fmt: skip
 
 

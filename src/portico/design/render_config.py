@@ -161,6 +161,8 @@ def config_dict(d: Design) -> dict[str, Any]:
     if d.gateway.redis:
         cfg["limits"] = {"backend": "redis", "redis_url": REDIS_URL}
     cfg["storage"] = _storage(d)
+    if d.compression > 0:
+        cfg["compression"] = {"enabled": True, "ratio": round(1.0 - d.compression, 4)}
     unknown = set(cfg) - available_sections()
     if unknown:  # a design bug: never hand out a config the gateway rejects
         raise AssertionError(f"design emitted sections this Portico does not know: {sorted(unknown)}")
@@ -190,6 +192,7 @@ def live_controls(d: Design, cfg: dict[str, Any]) -> tuple[Control, ...]:
         "SOC2-MONITOR": True,
         "SOC2-ACCESS": True,
         "SAFE-RETENTION": "retention_days" in cfg["storage"],
+        "OPT-COMPRESS": "compression" in cfg,
     }
     return tuple(replace(c, live=live.get(c.id, False)) for c in d.controls)
 
