@@ -22,4 +22,11 @@ def assemble(settings: Settings) -> Gateway:
     install_guards(gateway)
     install_cache(gateway)
     install_routing(gateway)
+    from portico.responses.routes import responses_router
+    from portico.responses.wiring import build_responses
+
+    gateway.responses = build_responses(settings)
+    gateway.on_start.append(gateway.responses.start)
+    gateway.on_stop.append(gateway.responses.stop)
+    gateway.extra_routers.append(responses_router(gateway.responses))
     return gateway

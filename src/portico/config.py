@@ -21,6 +21,7 @@ from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
 from portico.resilience.settings import ResilienceSettings
+from portico.responses.settings import ResponsesSettings
 from portico.routing.settings import RoutingSettings
 from portico.storage.settings import StorageSettings
 
@@ -81,6 +82,7 @@ class Settings(_Section):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
+    responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 

@@ -37,6 +37,7 @@ class Gateway:
         # Checks a request's key for protected endpoints (/metrics); set by the controls when on.
         self.key_check: Callable[[dict[str, str]], Awaitable[None]] | None = None
         self.extra_routers: list[Any] = []  # FastAPI routers mounted beside the hot path (admin, ...)
+        self.responses: Any = None  # the Responses API service (portico.responses)
         attach(self)  # /admin/circuits and the shared breaker state (resilience)
         self._pipeline: Pipeline | None = None
         self._embedder: MiniLMEmbedder | None = None

@@ -28,6 +28,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/chat/completions"): handle_chat,
     ("POST", "/chat/completions"): handle_chat,
     ("POST", "/v1/messages"): handle_messages,
+    ("POST", "/v1/responses"): lambda g, s, r, w: g.responses.create(g, s, r, w),
     ("POST", "/v1/embeddings"): handle_embeddings,
     ("GET", "/v1/models"): handle_models,
     ("GET", "/healthz"): handle_health,
