@@ -9,6 +9,7 @@ from __future__ import annotations
 from portico.auth.wiring import install_controls
 from portico.cache.wiring import install_cache
 from portico.config import Settings
+from portico.files.wiring import install_files
 from portico.gateway import Gateway
 from portico.guards.wiring import install_guards
 from portico.routing.wiring import install_routing
@@ -19,13 +20,14 @@ def assemble(settings: Settings) -> Gateway:
     controls = install_controls(gateway)
     if controls is not None:
         gateway.key_check = controls.check_key
+    install_files(gateway, controls)
     install_guards(gateway)
     install_cache(gateway)
     install_routing(gateway)
     from portico.responses.routes import responses_router
     from portico.responses.wiring import build_responses
 
-    gateway.responses = build_responses(settings)
+    gateway.responses = build_responses(settings, controls)
     gateway.on_start.append(gateway.responses.start)
     gateway.on_stop.append(gateway.responses.stop)
     gateway.extra_routers.append(responses_router(gateway.responses))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portico.config import Settings
 from portico.embeddings import MiniLMEmbedder
@@ -18,6 +18,9 @@ from portico.pipeline import Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
 from portico.resilience import ModelCaller, attach, build_deployments
 from portico.types import Usage
+
+if TYPE_CHECKING:
+    from portico.files import FileService
 
 log = logging.getLogger("portico")
 
@@ -38,6 +41,7 @@ class Gateway:
         self.key_check: Callable[[dict[str, str]], Awaitable[None]] | None = None
         self.extra_routers: list[Any] = []  # FastAPI routers mounted beside the hot path (admin, ...)
         self.responses: Any = None  # the Responses API service (portico.responses)
+        self.files: FileService | None = None  # the files API, when on (the batch runner reads it)
         attach(self)  # /admin/circuits and the shared breaker state (resilience)
         self._pipeline: Pipeline | None = None
         self._embedder: MiniLMEmbedder | None = None

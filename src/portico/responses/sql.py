@@ -47,13 +47,15 @@ class SqlResponseStore:
 
     def __init__(self, settings: StorageSettings, *, engine: AsyncEngine | None = None) -> None:
         self.settings = settings
+        self._owns_engine = engine is None  # a shared engine is disposed by its owner
         self.engine = engine or create_engine(settings)
 
     async def start(self) -> None:
         await migrate(self.engine, schema=self.settings.schema_name)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if self._owns_engine:
+            await self.engine.dispose()
 
     async def save(self, record: StoredResponse) -> None:
         async with self.engine.begin() as conn:
