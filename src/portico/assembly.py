@@ -11,6 +11,8 @@ from portico.cache.wiring import install_cache
 from portico.config import Settings
 from portico.files.wiring import install_files
 from portico.gateway import Gateway
+from portico.guards.moderation import ModerationEndpoint
+from portico.guards.runtime import GuardRuntime
 from portico.guards.wiring import install_guards
 from portico.routing.wiring import install_routing
 
@@ -21,7 +23,8 @@ def assemble(settings: Settings) -> Gateway:
     if controls is not None:
         gateway.key_check = controls.check_key
     install_files(gateway, controls)
-    install_guards(gateway)
+    guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
+    install_guards(gateway, runtime=guard_runtime)
     install_cache(gateway)
     install_routing(gateway)
     from portico.responses.routes import responses_router
@@ -31,4 +34,5 @@ def assemble(settings: Settings) -> Gateway:
     gateway.on_start.append(gateway.responses.start)
     gateway.on_stop.append(gateway.responses.stop)
     gateway.extra_routers.append(responses_router(gateway.responses))
+    gateway.moderation = ModerationEndpoint(guard_runtime)
     return gateway

@@ -65,6 +65,15 @@ class EmbeddingSettings(_Section):
     model_name: str = "local-embed"
     threads: int = Field(default=1, ge=1)
     max_inputs: int = Field(default=2048, ge=1)
+    # Other names clients may use for the model, e.g. {"text-embedding-3-small": "local-embed"}.
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _aliases_name_the_model(self) -> EmbeddingSettings:
+        wrong = [a for a, target in self.aliases.items() if target != self.model_name]
+        if wrong:
+            raise ValueError(f"embeddings.aliases must map to '{self.model_name}' (wrong: {', '.join(wrong)})")
+        return self
 
 
 class MetricsSettings(_Section):

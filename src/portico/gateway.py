@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from portico.config import Settings
 from portico.embeddings import MiniLMEmbedder
+from portico.embeddings.token_ids import Cl100kDecoder
 from portico.observability import Metrics
 from portico.pipeline import Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
@@ -40,7 +41,9 @@ class Gateway:
         # Checks a request's key for protected endpoints (/metrics); set by the controls when on.
         self.key_check: Callable[[dict[str, str]], Awaitable[None]] | None = None
         self.extra_routers: list[Any] = []  # FastAPI routers mounted beside the hot path (admin, ...)
+        self.token_decoder = Cl100kDecoder()  # token-id embedding inputs
         self.responses: Any = None  # the Responses API service (portico.responses)
+        self.moderation: Any = None  # the /v1/moderations handler
         self.files: FileService | None = None  # the files API, when on (the batch runner reads it)
         attach(self)  # /admin/circuits and the shared breaker state (resilience)
         self._pipeline: Pipeline | None = None
@@ -69,6 +72,7 @@ class Gateway:
         names = [*self.deployments, *sorted(self.virtual_models)]
         if self.settings.embeddings.enabled:
             names.append(self.settings.embeddings.model_name)
+            names.extend(a for a in self.settings.embeddings.aliases if a not in names)
         return names
 
     async def handle(self, ctx: RequestContext) -> Reply:

@@ -18,6 +18,8 @@ from portico.errors import InvalidRequest, NotFound, PorticoError, internal_erro
 from portico.gateway import Gateway
 from portico.server.asgi import Receive, Scope, Send, send_error
 from portico.server.chat import handle_chat
+from portico.server.completions import handle_completions
+from portico.server.count_tokens import handle_count_tokens
 from portico.server.endpoints import handle_embeddings, handle_health, handle_metrics, handle_models, handle_ready
 from portico.server.messages import handle_messages
 
@@ -29,6 +31,9 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/chat/completions"): handle_chat,
     ("POST", "/v1/messages"): handle_messages,
     ("POST", "/v1/responses"): lambda g, s, r, w: g.responses.create(g, s, r, w),
+    ("POST", "/v1/completions"): handle_completions,
+    ("POST", "/v1/messages/count_tokens"): handle_count_tokens,
+    ("POST", "/v1/moderations"): lambda g, s, r, w: g.moderation(g, s, r, w),
     ("POST", "/v1/embeddings"): handle_embeddings,
     ("GET", "/v1/models"): handle_models,
     ("GET", "/healthz"): handle_health,
