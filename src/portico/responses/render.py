@@ -21,6 +21,7 @@ class Exchange:
     request: ResponsesRequest
     items: list[dict[str, Any]]
     history: list[dict[str, Any]]
+    messages: list[dict[str, Any]]  # ``items`` as chat messages
     owner: str = "anonymous"
     id: str = field(default_factory=lambda: new_id("resp"))
     created_at: float = field(default_factory=time.time)

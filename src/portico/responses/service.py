@@ -83,8 +83,8 @@ class ResponsesService:
                 )
             history = previous.conversation
         items = normalize_items(req)
-        exchange = Exchange(req, items, history, owner)
-        dialect = ResponsesDialect(exchange, chat_body(req, history, items, self.tools))
+        exchange = Exchange(req, items, history, items_to_messages(items), owner)
+        dialect = ResponsesDialect(exchange, chat_body(req, history, exchange.messages, self.tools))
         await serve_chat(gateway, scope, _replay(body, receive), self._storing(send, dialect), dialect)
 
     def _storing(self, send: Send, dialect: ResponsesDialect) -> Send:
@@ -105,7 +105,7 @@ class ResponsesService:
         return wrapped
 
     async def save(self, ex: Exchange, final: dict[str, Any]) -> None:
-        conversation = [*ex.history, *items_to_messages(ex.items), *output_as_messages(final["output"])]
+        conversation = [*ex.history, *ex.messages, *output_as_messages(final["output"])]
         await self.store.save(
             StoredResponse(
                 id=ex.id,

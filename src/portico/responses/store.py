@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
+
+import orjson
 
 
 @dataclass(slots=True)
@@ -43,12 +45,20 @@ class ResponseStore(Protocol):
     async def purge_expired(self, now: float | None = None) -> int: ...
 
 
+class _Packed(NamedTuple):
+    owner: str
+    expires_at: float
+    data: bytes
+
+
 class MemoryResponseStore:
-    """In-process and bounded: past ``max_items`` the oldest responses are dropped."""
+    """In-process and bounded: past ``max_items`` the oldest responses are dropped. Records
+    are kept serialised: one bytes object each instead of hundreds of small dicts and lists
+    the garbage collector would walk on every full collection."""
 
     def __init__(self, max_items: int = 10_000) -> None:
         self.max_items = max_items
-        self._items: OrderedDict[str, StoredResponse] = OrderedDict()
+        self._items: OrderedDict[str, _Packed] = OrderedDict()
 
     async def start(self) -> None:
         return None
@@ -57,19 +67,21 @@ class MemoryResponseStore:
         return None
 
     async def save(self, record: StoredResponse) -> None:
-        self._items[record.id] = record
+        data = orjson.dumps([record.created_at, record.body, record.input_items, record.conversation])
+        self._items[record.id] = _Packed(record.owner, record.expires_at, data)
         self._items.move_to_end(record.id)
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)
 
     async def get(self, owner: str, response_id: str) -> StoredResponse | None:
-        record = self._items.get(response_id)
-        if record is None or record.owner != owner:
+        packed = self._items.get(response_id)
+        if packed is None or packed.owner != owner:
             return None
-        if record.expires_at <= time.time():
+        if packed.expires_at <= time.time():
             del self._items[response_id]
             return None
-        return record
+        created_at, body, items, conversation = orjson.loads(packed.data)
+        return StoredResponse(response_id, owner, created_at, packed.expires_at, body, items, conversation)
 
     async def delete(self, owner: str, response_id: str) -> bool:
         record = await self.get(owner, response_id)

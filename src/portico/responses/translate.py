@@ -6,7 +6,7 @@ the same list is stored and listed by ``GET /v1/responses/{id}/input_items``.
 
 from __future__ import annotations
 
-import uuid
+import os
 from typing import Any
 
 from portico.errors import InvalidRequest
@@ -17,7 +17,8 @@ MESSAGE_ROLES = ("user", "system", "developer", "assistant")
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex}"
+    # 128 random bits like a uuid4, at a fifth of uuid4's cost (several ids per response)
+    return f"{prefix}_{os.urandom(16).hex()}"
 
 
 def _parts(content: Any, role: str, where: str) -> list[dict[str, Any]]:
@@ -179,7 +180,7 @@ def _text_format(text: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def chat_body(
-    req: ResponsesRequest, history: list[dict[str, Any]], items: list[dict[str, Any]], tools: ToolKinds
+    req: ResponsesRequest, history: list[dict[str, Any]], messages_in: list[dict[str, Any]], tools: ToolKinds
 ) -> dict[str, Any]:
     """The chat completion request for ``req``: instructions first, then the earlier
     conversation (from ``previous_response_id``), then this request's input."""
@@ -187,7 +188,7 @@ def chat_body(
     if req.instructions:
         messages.append({"role": "system", "content": req.instructions})
     messages.extend(history)
-    messages.extend(items_to_messages(items))
+    messages.extend(messages_in)
     if not messages:
         raise InvalidRequest("The request has no input to answer.", param="input")
     body: dict[str, Any] = {"model": req.model, "messages": messages, "stream": req.stream}
