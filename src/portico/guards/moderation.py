@@ -14,9 +14,10 @@ import uuid
 from typing import Any
 
 from portico.errors import InvalidRequest
+from portico.feature import HEADERS_KEY, Access, Feature, Route
 from portico.guards.injection_rules import match_rules
 from portico.guards.runtime import GuardRuntime
-from portico.server.asgi import Receive, Scope, Send, header_map, parse_json_object, read_body, send_json
+from portico.server.asgi import Receive, Scope, Send, parse_json_object, read_body, send_json
 
 MODEL = "portico-moderation"
 OPENAI_CATEGORIES = (
@@ -96,6 +97,10 @@ class Moderator:
         return results
 
 
+def moderation_feature(runtime: GuardRuntime) -> Feature:
+    return Feature("moderation", routes=(Route("POST", "/v1/moderations", ModerationEndpoint(runtime), Access.KEY),))
+
+
 class ModerationEndpoint:
     """The route handler; the guard models load on the first request (or share the guards')."""
 
@@ -103,7 +108,7 @@ class ModerationEndpoint:
         self.moderator = Moderator(runtime)
 
     async def __call__(self, gateway: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = header_map(scope)
+        headers = scope[HEADERS_KEY]
         data = parse_json_object(await read_body(receive, headers, gateway.settings.server.max_body_bytes))
         if "input" not in data:
             raise InvalidRequest("Missing required parameter 'input'.", param="input")

@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from portico.errors import InvalidRequest, NotFound
+from portico.feature import HEADERS_KEY, grant_of
 from portico.responses.dialect import ResponsesDialect
 from portico.responses.render import Exchange, output_as_messages
 from portico.responses.request import parse_request
@@ -20,21 +21,17 @@ from portico.responses.settings import ResponsesSettings
 from portico.responses.store import ResponseStore, StoredResponse
 from portico.responses.tools import ToolKinds
 from portico.responses.translate import chat_body, items_to_messages, normalize_items
-from portico.server.asgi import Message, Receive, Scope, Send, header_map, parse_json_object, read_body
+from portico.server.asgi import Message, Receive, Scope, Send, parse_json_object, read_body
 from portico.server.chat import serve_chat
-
-GRANT_KEY = "portico.grant"  # where the door leaves the admitted caller in the ASGI scope
 
 
 def owner_of(scope: MutableMapping[str, Any]) -> str:
-    """Whose responses these are: a virtual key, the master key, or everyone in open dev mode."""
-    grant = scope.get(GRANT_KEY)
-    caller = getattr(grant, "caller", None)
-    if caller is not None and caller.key_id:
-        return "key:" + str(caller.key_id)
-    if caller is not None and caller.is_master:
-        return "master"
-    return "anonymous"
+    """Whose responses these are (the door's grant): a virtual key, the master key, or, in open
+    dev mode without a key, one shared anonymous owner."""
+    caller = grant_of(scope).caller
+    if caller.key_id:
+        return "key:" + caller.key_id
+    return "master" if caller.is_master else "anonymous"
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -68,7 +65,7 @@ class ResponsesService:
 
     # ---- POST /v1/responses -------------------------------------------------------------------
     async def create(self, gateway: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = header_map(scope)
+        headers = scope[HEADERS_KEY]
         body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
         req = parse_request(parse_json_object(body))
         owner = owner_of(scope)

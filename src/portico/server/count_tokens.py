@@ -12,9 +12,10 @@ from typing import Any
 import orjson
 
 from portico.errors import InvalidRequest, ModelNotFound
+from portico.feature import HEADERS_KEY
 from portico.gateway import Gateway
 from portico.providers.anthropic_wire import request_from_anthropic
-from portico.server.asgi import Receive, Scope, Send, header_map, parse_json_object, read_body, send_json
+from portico.server.asgi import Receive, Scope, Send, parse_json_object, read_body, send_json
 from portico.server.validation import validate_body
 from portico.types import ChatRequest
 
@@ -22,7 +23,7 @@ PER_MESSAGE = 3  # role and turn separators
 
 
 async def handle_count_tokens(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
-    headers = header_map(scope)
+    headers = scope[HEADERS_KEY]
     data = parse_json_object(await read_body(receive, headers, gateway.settings.server.max_body_bytes))
     if not isinstance(data.get("messages"), list) or not data["messages"]:
         raise InvalidRequest("Missing required parameter 'messages' (a non-empty list).", param="messages")

@@ -123,6 +123,8 @@ class RequestRecord:
     prompt_text: str | None = None
     response_text: str | None = None
     billable: bool = True  # False: audit row only (refused before admission)
+    compression_saved_tokens: int = 0
+    compression_saved_usd: float = 0.0
 
 
 @dataclass(slots=True, frozen=True)

@@ -110,6 +110,8 @@ def _ledger_row(r: RequestRecord) -> dict[str, Any]:
         "cost_usd": r.cost_usd,
         "cache_hit": is_cache_hit(r.cache_status),
         "status": r.status,
+        "compression_saved_tokens": r.compression_saved_tokens,
+        "compression_saved_usd": r.compression_saved_usd,
     }
 
 

@@ -72,6 +72,8 @@ ledger = Table(
     Column("cost_usd", Float, nullable=False),
     Column("cache_hit", Boolean, nullable=False),
     Column("status", Integer, nullable=False),
+    Column("compression_saved_tokens", Integer, nullable=False, server_default="0"),
+    Column("compression_saved_usd", Float, nullable=False, server_default="0"),
     Index("ix_portico_ledger_key_ts", "key_id", "ts"),
     Index("ix_portico_ledger_team_ts", "team_id", "ts"),
     Index("ix_portico_ledger_ts", "ts"),
