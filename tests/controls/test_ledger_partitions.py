@@ -143,10 +143,10 @@ async def test_retention_is_a_maximum_and_partitions_follow_the_clock(own_store:
     assert [r["request_id"] for r in await own_store.audit(limit=100)] == []
 
 
-async def test_migrating_0003_data_keeps_every_record_and_builds_the_rollup(tmp_path: object) -> None:
+async def test_migrating_0004_data_keeps_every_record_and_builds_the_rollup(tmp_path: object) -> None:
     settings = StorageSettings(url=f"sqlite+aiosqlite:///{tmp_path}/old.db", wal_dir=f"{tmp_path}/wal")
     store = SqlStore(settings)
-    await migrate(store.engine, revision="0003")
+    await migrate(store.engine, revision="0004")
     async with store.engine.begin() as conn:
         for i, billable in enumerate([True, True, False]):
             values = (

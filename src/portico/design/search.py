@@ -143,13 +143,21 @@ def choose_fallback(plan: Plan, eligible: list[CatalogModel], ctx: Context) -> t
         else "no eligible hosted model on another endpoint"
     )
     if local is not None:
+        ceiling = local.serving.max_output_tok_s / max(req.traffic.avg_output_tokens, 1.0) if local.serving else 0.0
+        peak = req.traffic.effective_peak_rps * req.agent.steps_per_request
+        carry = (
+            "it carries the peak"
+            if ceiling >= peak
+            else f"it sustains ~{ceiling:.1f} requests/s against a {peak:.1f} rps peak: a degraded mode for a "
+            "share of traffic (the rest gets 503s, not a hang)"
+        )
         return local, Decision(
             "T-FALLBACK-LOCAL",
             "model",
             local.name,
             "The embedded model keeps the service answering (degraded quality, no extra cost) when upstreams "
-            f"fail: {why}.",
-            {"quality": local.quality.score},
+            f"fail: {why}; {carry}.",
+            {"quality": local.quality.score, "max_rps": r(ceiling), "peak_rps": r(peak)},
         )
     return None, Decision("T-FALLBACK-NONE", "model", "no fallback", f"No fallback: {why}.", {})
 

@@ -12,26 +12,36 @@ REINDEX = {
     "frequently": "hourly incremental", "weekly": "weekly", "monthly": "monthly", "rarely": "on release",
     "never": "once",
 }  # fmt: skip
-CHUNK_TOKENS, CHUNK_OVERLAP, TOP_K = 400, 60, 5
+# Share of the prompt left for retrieved context after the system prompt and the question.
+CONTEXT_SHARE = 0.7
+
+
+def context_plan(avg_input_tokens: float) -> tuple[int, int, int]:
+    """(chunk tokens, top k, context tokens) that fit the prompt size the cost model assumes."""
+    context = int(avg_input_tokens * CONTEXT_SHARE)
+    chunk = 400 if context >= 2000 else 200
+    return chunk, max(1, min(8, context // chunk)), context
 
 
 def rag_design(d: Design) -> list[str]:
     req = d.requirements
     k = req.knowledge
-    context = CHUNK_TOKENS * TOP_K
+    chunk, top_k, context = context_plan(req.traffic.avg_input_tokens)
     store = "pgvector on the shared PostgreSQL" if d.gateway.postgres else "embedded usearch + bm25s index"
     return [
         "## RAG design",
         "",
-        f"- **Chunking**: ~{CHUNK_TOKENS}-token chunks with {CHUNK_OVERLAP}-token overlap, split on headings and "
+        f"- **Chunking**: ~{chunk}-token chunks with {chunk // 7}-token overlap, split on headings and "
         "paragraphs; each chunk keeps its document id, title, section and updated-at for citations and deletes.",
         "- **Embedding model**: all-MiniLM-L6-v2 (int8 ONNX, the gateway's local embedder; "
         f"{d.measurements.v('embed_p95_ms'):g} ms p95 per query, measured), so no text leaves for embedding.",
-        f"- **Store**: {store}; hybrid retrieval (dense + BM25, reciprocal rank fusion), top {TOP_K}.",
+        f"- **Store**: {store}; hybrid retrieval (dense + BM25, reciprocal rank fusion), top {top_k}.",
         f"- **Re-index cadence**: {REINDEX[k.changes]} (knowledge changes '{k.changes}', {k.size_docs:,} docs); "
         "a deleted document's chunks are removed in the same run.",
-        f"- **Context budget**: {TOP_K} x {CHUNK_TOKENS} = {context:,} retrieved tokens inside the "
-        f"{req.traffic.avg_input_tokens:g}-token average prompt assumed by the cost model; answers cite chunk ids.",
+        f"- **Context budget**: {top_k} x {chunk} tokens (<= {context:,}, {CONTEXT_SHARE:.0%} of the "
+        f"{req.traffic.avg_input_tokens:g}-token average prompt the cost model assumes; the rest is system prompt "
+        "and question); answers cite chunk ids. If your prompt size excludes the context, add it to "
+        "traffic.avg_input_tokens and re-run the design.",
         "- **Cache and freshness**: cache TTL "
         f"{d.cache.ttl_seconds:g} s"
         + ("; re-indexing flushes the cache scope of changed documents." if k.changes in FAST_CHANGING else "."),

@@ -4,8 +4,8 @@ Replaces portico_ledger and portico_audit, which repeated every ledger column in
 row. Existing rows are copied (into the default partition on PostgreSQL; ``maintain`` moves
 rows of the partitions it creates) and the rollup is built from the old ledger.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -97,4 +97,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0004 merges the ledger and audit tables; restore a backup to go back to 0003")
+    raise NotImplementedError("0005 merges the ledger and audit tables; restore a backup to go back to 0004")
