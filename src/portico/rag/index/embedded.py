@@ -79,7 +79,8 @@ class EmbeddedIndex:
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        await asyncio.to_thread(self._open)
+        """Nothing to do: the directory and database are opened on first use, so a gateway
+        that never touches a vector store leaves no files behind."""
 
     def _open(self) -> sqlite3.Connection:
         with self._lock:
