@@ -44,7 +44,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
     files = files_feature(settings, controls)
     guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
     gateway.files = files[1] if files is not None else None
-    rag = rag_feature(settings.rag, gateway.files, gateway.embedder)
+    rag = rag_feature(settings, gateway.files, gateway.embedder, metrics.registry)
     gateway.vector_stores = rag[1] if rag is not None else None
     features = [
         resilience_feature(settings.resilience, gateway.caller),

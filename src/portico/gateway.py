@@ -119,7 +119,9 @@ class Gateway:
         return float(group[0].price.cost(usage.prompt_tokens, usage.completion_tokens))
 
     def knows_model(self, name: str) -> bool:
-        return name in self.deployments or name in self._virtual
+        if name in self.deployments or name in self._virtual:
+            return True
+        return any(name.startswith(p) and len(name) > len(p) for f in self._features for p in f.model_prefixes)
 
     def model_ids(self) -> list[str]:
         names = [*self.deployments, *sorted(self._virtual)]

@@ -53,6 +53,15 @@ class SearchResult:
         }
 
 
+@dataclass(slots=True, frozen=True)
+class Passage:
+    store_id: str
+    file_id: str
+    filename: str
+    text: str
+    score: float
+
+
 def parse_chunking(spec: Any, settings: RagSettings) -> ChunkingStrategy:
     default = ChunkingStrategy(settings.chunking.max_chunk_size_tokens, settings.chunking.chunk_overlap_tokens)
     if spec is None:
@@ -173,6 +182,16 @@ class VectorStoreService:
             cursor = (s.created_at, s.id)
         rows = await self.catalog.list_stores(owner.id, owner.team_id, after=cursor, limit=limit + 1, order=order)
         return rows[:limit], len(rows) > limit
+
+    async def resolve(self, owner: Owner, ref: str) -> VectorStore:
+        """A visible store by id, or one of the owner's stores by name (the rag/<name> alias)."""
+        try:
+            return await self.get(owner, ref)
+        except NotFound:
+            found = await self.find_by_name(owner, ref)
+            if found is None:
+                raise
+            return found
 
     async def find_by_name(self, owner: Owner, name: str) -> VectorStore | None:
         return await self.catalog.find_store_by_name(owner.id, name)
@@ -366,6 +385,35 @@ class VectorStoreService:
         if now - store.last_active_at > 60:  # activity keeps the store from expiring; coarse to spare writes
             await self.catalog.update_store(store.id, {"last_active_at": now})
         return await self._results(store.id, found, score_threshold)
+
+    async def passages(
+        self,
+        owner: Owner,
+        store_ids: Sequence[str],
+        query: str,
+        *,
+        k: int,
+        filters: Any = None,
+    ) -> list[Passage]:
+        """The best ``k`` chunks across ``store_ids`` (each visible to ``owner``, else 404), by
+        score (scores are absolute, so stores compare), for grounded answers."""
+        where = compile_filter(filters) if filters is not None else None
+        now = self.clock()
+        found: list[Passage] = []
+        for store_id in dict.fromkeys(store_ids):
+            store = await self.resolve(owner, store_id)
+            if store.expired(now):
+                raise InvalidRequest(f"Vector store '{store_id}' has expired.", code="vector_store_expired")
+            hits = await self.retriever.search(store.id, query, mode=store.mode, k=k, where=where)  # type: ignore[arg-type]
+            names: dict[str, str] = {}
+            for hit in hits:
+                if hit.file_id not in names:
+                    record = await self.catalog.get_file(store.id, hit.file_id)
+                    names[hit.file_id] = record.filename if record is not None and record.status == "completed" else ""
+                if names[hit.file_id]:
+                    found.append(Passage(store.id, hit.file_id, names[hit.file_id], hit.text, hit.score))
+        found.sort(key=lambda p: -p.score)
+        return found[:k]
 
     async def _results(self, store_id: str, found: Sequence[FileResult], threshold: float | None) -> list[SearchResult]:
         out = []

@@ -11,6 +11,8 @@ import numpy.typing as npt
 
 from portico.feature import Access, Feature, Mount
 from portico.files import FileService
+from portico.model_settings import ModelSettings
+from portico.rag.answer import PREFIX, RagAnswerStage
 from portico.rag.catalog import VectorStoreCatalog
 from portico.rag.index.base import VectorIndex
 from portico.rag.ingest import Ingestor
@@ -20,6 +22,9 @@ from portico.rag.service import VectorStoreService
 from portico.rag.settings import RagSettings
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from portico.config import Settings
     from portico.embeddings import MiniLMEmbedder
 
 
@@ -47,10 +52,27 @@ def embed_with(embedder: Callable[[], Awaitable[MiniLMEmbedder]]) -> Embed:
     return embed
 
 
+def context_windows(models: Sequence[ModelSettings]) -> Callable[[str], int]:
+    """A model name -> its context window (declared, else the local model's n_ctx, else 8192)."""
+
+    def window(name: str) -> int:
+        for m in models:
+            if m.name == name:
+                return m.context_window or (m.n_ctx if m.provider == "local" else 8192)
+        return 8192
+
+    return window
+
+
 def rag_feature(
-    settings: RagSettings, files: FileService | None, embedder: Callable[[], Awaitable[MiniLMEmbedder]]
+    config: Settings,
+    files: FileService | None,
+    embedder: Callable[[], Awaitable[MiniLMEmbedder]],
+    registry: CollectorRegistry | None = None,
 ) -> tuple[Feature, VectorStoreService] | None:
-    """On when ``rag.enabled`` (default: when the files API is, whose files it indexes)."""
+    """On when ``rag.enabled`` (default: when the files API is, whose files it indexes). Serves
+    /v1/vector_stores, and grounded answers for ``rag/<store>`` models and the file_search tool."""
+    settings = config.rag
     enabled = settings.enabled if settings.enabled is not None else files is not None
     if not enabled:
         return None
@@ -68,10 +90,20 @@ def rag_feature(
         Retriever(index, embed, candidates=settings.candidates),
         settings,
     )
+    chat_models = [m.name for m in config.models]
+    stage = RagAnswerStage(
+        service,
+        settings,
+        answer_model=lambda: chat_models[0],
+        context_window=context_windows(config.models),
+        registry=registry,
+    )
     feature = Feature(
         "rag",
+        stages=(stage,),
         mounts=(Mount(vector_stores_router(service), Access.KEY),),
         on_start=(service.start,),
         on_stop=(service.stop,),
+        model_prefixes=frozenset({PREFIX}),
     )
     return feature, service
