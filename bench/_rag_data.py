@@ -61,6 +61,14 @@ def load_scifact(path: Path | None = None) -> SciFact:
     return SciFact(corpus, train_q, train_r, test_q, test_r)
 
 
+def load_scifact_claims(name: str = "claims_test.csv", path: Path | None = None) -> list[str]:
+    """Claims of one SciFact file, without judgements (claims_test has none: off-corpus queries)."""
+    path = path or shared_data() / "rag" / "scifact.zip"
+    with zipfile.ZipFile(path) as zf:
+        rows = csv.DictReader(io.TextIOWrapper(zf.open(name), encoding="utf-8"))
+        return list(dict.fromkeys(row["claim"] for row in rows))
+
+
 @dataclass
 class SquadQuestion:
     id: str

@@ -18,7 +18,7 @@ from portico.rag.chunk import split_sentences
 from portico.rag.text import lexical_tokens
 
 # Calibrated on the calibration half of the SQuAD 2.0 subset (bench/rag_quality.py).
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.76
 _CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _WORD = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
 # Function words beyond bm25s' short list: they carry no claim.

@@ -37,6 +37,6 @@ class RagSettings(BaseModel):
     answer_k: int = Field(default=8, ge=1, le=50, description="passages retrieved per answer")
     answer_reserve_tokens: int = Field(default=512, ge=16, description="room kept for the answer")
     # Calibrated on the calibration half of the SQuAD 2.0 subset (bench/rag_quality.py, docs/rag.md).
-    abstain_threshold: float = Field(default=0.35, ge=0, le=1, description="abstain below this best score")
-    grounded_threshold: float = Field(default=0.5, ge=0, le=1, description="sentence support needed")
+    abstain_threshold: float = Field(default=0.25, ge=0, le=1, description="abstain below this best score")
+    grounded_threshold: float = Field(default=0.76, ge=0, le=1, description="sentence support needed")
     abstain_text: str = "I don't know: the provided documents do not answer this."
