@@ -84,6 +84,8 @@ class EmbeddingSettings(_Section):
     model_name: str = "local-embed"
     threads: int = Field(default=1, ge=1)
     max_inputs: int = Field(default=2048, ge=1)
+    # What a client's embedding request costs (input tokens; the local model is free by default).
+    price: Price = Field(default_factory=Price)
 
 
 class MetricsSettings(_Section):

@@ -52,8 +52,15 @@ class PriceCatalog:
         self.as_of = as_of
 
     @classmethod
-    def build(cls, models: Iterable[_PricedModel], *, extra_file: str | None = None) -> PriceCatalog:
-        """Explicit ``price:`` in config wins; else the defaults by name, then by upstream model id."""
+    def build(
+        cls,
+        models: Iterable[_PricedModel],
+        *,
+        extra_file: str | None = None,
+        fixed: Mapping[str, ModelPrice] | None = None,
+    ) -> PriceCatalog:
+        """Explicit ``price:`` in config wins; else the defaults by name, then by upstream model id.
+        ``fixed`` prices (the embedding model's) win over everything."""
         as_of, defaults = load_price_file(DEFAULTS)
         if extra_file:
             defaults.update(load_price_file(extra_file)[1])
@@ -65,6 +72,7 @@ class PriceCatalog:
                 prices[m.name] = ModelPrice(float(p.input_per_mtok), float(p.output_per_mtok))
             elif m.name not in defaults and m.upstream_model in defaults:
                 prices[m.name] = defaults[m.upstream_model]
+        prices.update(fixed or {})
         return cls(prices, as_of=as_of)
 
     def price(self, model: str) -> ModelPrice:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from portico.feature import Access, Feature, Route
 from portico.server.chat import handle_chat
+from portico.server.embeddings import handle_embeddings
 from portico.server.endpoints import (
-    handle_embeddings,
     handle_health,
     handle_metrics,
     handle_model,
