@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from portico.auth.principal import STATE_KEY
-from portico.errors import InvalidRequest, ModelNotFound, PorticoError, internal_error
+from portico.embeddings.inputs import embedding_texts
+from portico.errors import PorticoError, internal_error
 from portico.feature import GRANT_KEY, HEADERS_KEY, REQUEST_ID_KEY, Grant
 from portico.gateway import Gateway
 from portico.pipeline import Reply, RequestContext
@@ -30,16 +31,8 @@ async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, se
     settings = gateway.settings.embeddings
     body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
     req = validate_body(EmbeddingRequest, parse_json_object(body))
-    if not settings.enabled or req.model != settings.model_name:
-        raise ModelNotFound(
-            f"The embedding model '{req.model}' does not exist; use '{settings.model_name}'.", param="model"
-        )
-    texts = req.texts
-    if len(texts) > settings.max_inputs:
-        raise InvalidRequest(f"At most {settings.max_inputs} inputs per request.", param="input")
-    if not all(isinstance(t, str) and t for t in texts):
-        raise InvalidRequest("Every input must be a non-empty string.", param="input")
-    ctx = _context(request_id, headers, scope[GRANT_KEY], req.model, texts)
+    texts = embedding_texts(req, settings, gateway.token_decoder)  # 404 / 400 before anything is metered
+    ctx = _context(request_id, headers, scope[GRANT_KEY], settings.model_name, texts)  # aliases resolved
     gateway.metrics.in_flight.inc()  # observe() decrements, once per context
     price = settings.price
 
