@@ -6,7 +6,7 @@ gateway. The list below is the order of the request chain (outermost first) and 
 
     resilience (/admin/circuits) -> controls (accounting -> model permission -> admission,
     /admin API) -> files (/v1/files) -> guards -> cache -> compression -> routing
-    -> endpoints (/v1/*, health, metrics)
+    -> endpoints (/v1/*, health, metrics) -> responses (/v1/responses) -> moderation
 
 To add a feature: write ``my_feature(settings, ...) -> Feature | None`` in its package and
 add one line to ``features`` where it belongs in the chain.
@@ -24,9 +24,12 @@ from portico.config import Settings
 from portico.feature import Feature
 from portico.files.wiring import files_feature
 from portico.gateway import Gateway
+from portico.guards.moderation import moderation_feature
+from portico.guards.runtime import GuardRuntime
 from portico.guards.wiring import guards_feature
 from portico.observability import Metrics
 from portico.resilience.admin import resilience_feature
+from portico.responses.wiring import responses_feature, responses_service
 from portico.routing.wiring import routing_feature
 from portico.server.routes import endpoints_feature
 
@@ -37,12 +40,13 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
     controls = Controls.from_settings(settings, registry=metrics.registry) if settings.storage.enabled else None
     gateway = Gateway(settings, metrics=metrics, access=access_check(settings, controls))
     files = files_feature(settings, controls)
+    guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
     gateway.files = files[1] if files is not None else None
     features = [
         resilience_feature(settings.resilience, gateway.caller),
         controls_feature(controls) if controls is not None else None,
         files[0] if files is not None else None,
-        guards_feature(settings.guards),
+        guards_feature(settings.guards, guard_runtime),
         cache_feature(settings.cache, price=gateway.price_of, embedder=gateway.embedder),
         compression_feature(
             settings.compression,
@@ -58,6 +62,8 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
             embedder=gateway.embedder,
         ),
         endpoints_feature(),
+        responses_feature(responses_service(settings, controls)),
+        moderation_feature(guard_runtime),
         *extra,
     ]
     return gateway.add(*features)
