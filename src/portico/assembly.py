@@ -7,6 +7,7 @@ Order (outermost first): accounting -> auth -> admission -> input guards -> cach
 from __future__ import annotations
 
 from portico.auth.wiring import install_controls
+from portico.batch.wiring import install_batch
 from portico.cache.wiring import install_cache
 from portico.compress.wiring import install_compression
 from portico.config import Settings
@@ -21,7 +22,8 @@ def assemble(settings: Settings) -> Gateway:
     controls = install_controls(gateway)
     if controls is not None:
         gateway.key_check = controls.check_key
-    install_files(gateway, controls)
+    files = install_files(gateway, controls)
+    install_batch(gateway, controls, files)
     install_guards(gateway)
     install_cache(gateway)
     install_compression(gateway)

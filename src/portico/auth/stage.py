@@ -7,10 +7,15 @@ import time
 
 from pydantic import SecretStr
 
-from portico.auth.principal import STATE_KEY
+from portico.auth.principal import STATE_KEY, Principal
 from portico.auth.resolver import KeyResolver
 from portico.errors import AuthenticationFailed, PermissionDenied
 from portico.pipeline import Caller, Next, Reply, RequestContext
+
+
+# ctx.state: the identity of an in-process request (a Principal, "master" or "anonymous").
+# Only code inside the gateway can set it: HTTP clients reach ctx.headers, never ctx.state.
+PRESET_KEY = "portico.auth.preset"
 
 
 def presented_secret(headers: dict[str, str]) -> str | None:
@@ -40,6 +45,9 @@ class AuthStage:
         return self._master is not None and hmac.compare_digest(secret.encode(), self._master)
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
+        preset = ctx.state.get(PRESET_KEY)
+        if preset is not None:
+            return await self._as(ctx, preset, call_next)
         secret = presented_secret(ctx.headers)
         if secret is None:
             if self._master is not None:
@@ -55,6 +63,21 @@ class AuthStage:
             if self._master is None:  # open dev mode: unknown secrets pass anonymously
                 return await call_next(ctx)
             raise AuthenticationFailed("Invalid API key.")
+        return await self._enforce(ctx, principal, call_next)
+
+    async def _as(self, ctx: RequestContext, preset: Principal | str, call_next: Next) -> Reply:
+        """An in-process request on behalf of an identity authenticated earlier (a batch line
+        runs as the key that created the batch): the key is re-checked, no secret is needed."""
+        if preset == "master":
+            ctx.caller = Caller(is_master=True)
+            return await call_next(ctx)
+        if isinstance(preset, Principal):
+            return await self._enforce(ctx, preset, call_next)
+        if self._master is not None:  # an anonymous identity exists only in open dev mode
+            raise AuthenticationFailed("This request has no API key.")
+        return await call_next(ctx)
+
+    async def _enforce(self, ctx: RequestContext, principal: Principal, call_next: Next) -> Reply:
         key = principal.key
         if key.revoked_at is not None:
             raise AuthenticationFailed("This API key has been revoked.", code="key_revoked")
