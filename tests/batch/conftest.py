@@ -20,7 +20,9 @@ PG_URL = os.environ.get("PORTICO_TEST_PG_URL", "postgresql+asyncpg://postgres@12
 
 
 def gateway_settings(tmp: Path, upstream_url: str, **sections: Any) -> Any:
-    storage = sections.pop("storage", {"enabled": True, "url": f"sqlite+aiosqlite:///{tmp}/p.db", "wal_dir": f"{tmp}/wal"})
+    storage = sections.pop(
+        "storage", {"enabled": True, "url": f"sqlite+aiosqlite:///{tmp}/p.db", "wal_dir": f"{tmp}/wal"}
+    )
     return make_settings(
         [
             {
@@ -77,10 +79,30 @@ def served(tmp_path: Path, upstream: FakeUpstream) -> Iterator[tuple[OpenAI, Pat
         yield OpenAI(base_url=url + "/v1", api_key="anything", max_retries=0), tmp_path
 
 
-def pg_storage(tmp: Path) -> dict[str, Any]:
-    return {
-        "enabled": True,
-        "url": PG_URL,
-        "schema_name": f"portico_batch_{uuid.uuid4().hex[:8]}",
-        "wal_dir": f"{tmp}/wal",
-    }
+@pytest.fixture(scope="session")
+def _pg_schemas() -> Iterator[list[str]]:
+    made: list[str] = []
+    yield made
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def drop() -> None:
+        engine = create_async_engine(PG_URL)
+        try:
+            async with engine.begin() as conn:
+                for schema in made:
+                    await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        finally:
+            await engine.dispose()
+
+    if made:
+        asyncio.run(drop())
+
+
+@pytest.fixture
+def pg_schema(_pg_schemas: list[str]) -> str:
+    schema = f"portico_batch_{uuid.uuid4().hex[:10]}"
+    _pg_schemas.append(schema)
+    return schema

@@ -12,7 +12,6 @@ from portico.auth.resolver import KeyResolver
 from portico.errors import AuthenticationFailed, PermissionDenied
 from portico.pipeline import Caller, Next, Reply, RequestContext
 
-
 # ctx.state: the identity of an in-process request (a Principal, "master" or "anonymous").
 # Only code inside the gateway can set it: HTTP clients reach ctx.headers, never ctx.state.
 PRESET_KEY = "portico.auth.preset"

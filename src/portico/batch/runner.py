@@ -275,9 +275,7 @@ class BatchRunner:
         if expired:
             await self._expire(batch)
         elif not run.cancel.is_set() and await self.store.count_pending(batch.id) == 0:
-            await self.store.set(
-                batch.id, when_status=["in_progress"], status="finalizing", finalizing_at=self.clock()
-            )
+            await self.store.set(batch.id, when_status=["in_progress"], status="finalizing", finalizing_at=self.clock())
 
     async def _expire(self, batch: BatchRecord) -> None:
         """The window ended: unrun lines go to the error file as ``batch_expired``."""
