@@ -46,6 +46,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class CorsSettings(_Section):
+    """Browser cross-origin access: off (no origins) by default. ``"*"`` allows any origin."""
+
+    origins: list[str] = Field(default_factory=list)
+    allow_headers: list[str] = Field(
+        default_factory=lambda: [
+            "authorization",
+            "content-type",
+            "x-api-key",
+            "x-request-id",
+            "x-portico-timeout",
+            "anthropic-version",
+            "openai-beta",
+        ]
+    )
+    max_age: int = Field(default=600, ge=0)
+
+
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -55,6 +73,7 @@ class ServerSettings(_Section):
     # numpy's BLAS threads spin after each call and slow the next embedding on small machines;
     # request-sized math is faster on one thread. null leaves the library's default.
     blas_threads: int | None = Field(default=1, ge=1)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
 
 
 class AuthSettings(_Section):
@@ -69,7 +88,12 @@ class EmbeddingSettings(_Section):
 
 
 class MetricsSettings(_Section):
-    require_key: bool = False
+    # Who may scrape /metrics: public (default), key (any valid key) or admin (the master key).
+    access: Literal["public", "key", "admin"] | None = None
+    require_key: bool = False  # older spelling of access: key
+
+    def level(self) -> str:
+        return self.access or ("key" if self.require_key else "public")
 
 
 class Settings(_Section):

@@ -14,7 +14,8 @@ import pytest
 from openai import OpenAI
 
 from portico.compress import HEADER, CompressionSettings
-from portico.compress.wiring import install_compression
+from portico.compress.stage import CompressionStage
+from portico.compress.wiring import compression_feature
 from portico.gateway import Gateway
 from portico.pipeline import Caller, RequestContext
 from portico.server import create_app
@@ -22,6 +23,23 @@ from portico.testing import make_settings, serve_in_thread
 from portico.types import ChatMessage, ChatRequest, ChatResponse
 
 from .test_compressor import filler
+
+
+def install_compression(gateway: Gateway, settings: CompressionSettings | None = None) -> CompressionStage | None:
+    """The compression feature added to ``gateway`` (None when its settings leave it off)."""
+    feature = compression_feature(
+        settings if settings is not None else gateway.settings.compression,
+        price=gateway.price_of,
+        registry=gateway.metrics.registry,
+        embedder=gateway.embedder if gateway.settings.embeddings.enabled else None,
+    )
+    if feature is None:
+        return None
+    gateway.add(feature)
+    stage = feature.stages[0]
+    assert isinstance(stage, CompressionStage)
+    return stage
+
 
 FACT = "The lighthouse at Cape Morrow was automated in 1974 after its last keeper retired."
 QUESTION = "When was the lighthouse at Cape Morrow automated?"
@@ -96,7 +114,7 @@ def test_on_per_model_per_key_and_off_by_key_metadata() -> None:
 
 def test_off_by_default() -> None:
     gateway = Gateway(make_settings())
-    assert install_compression(gateway) is None and gateway.stages == []
+    assert install_compression(gateway) is None and gateway.stages == ()
 
 
 async def test_system_prompt_compressed_against_the_user_question() -> None:

@@ -4,6 +4,7 @@ key resolver, limiter, price catalog and the three stages, with start/stop hooks
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +13,8 @@ from pydantic import SecretStr
 
 from portico.auth.keys import KeyManager
 from portico.auth.resolver import KeyResolver
-from portico.auth.stage import AuthStage
+from portico.auth.stage import ModelPermissionStage
+from portico.errors import PorticoError
 from portico.limits.admission import AdmissionStage
 from portico.limits.limiter import Limiter
 from portico.limits.memory import MemoryLimiter
@@ -21,6 +23,7 @@ from portico.limits.redis import RedisLimiter
 from portico.limits.settings import LimitsSettings
 from portico.storage.accounting import AccountingStage
 from portico.storage.recorder import Recorder
+from portico.storage.records import RequestRecord
 from portico.storage.settings import StorageSettings
 from portico.storage.sql import SqlStore
 from portico.storage.store import Store
@@ -81,7 +84,8 @@ class Controls:
         )
         self.limiter = build_limiter(limits, self.store, unavailable=self.limiter_unavailable)
         self.catalog = PriceCatalog.build(models, extra_file=limits.prices_file)
-        self.auth = AuthStage(self.resolver, master_key)
+        self.master_key = master_key
+        self.permission = ModelPermissionStage()
         self.admission = AdmissionStage(
             self.limiter,
             self.catalog,
@@ -107,18 +111,20 @@ class Controls:
             registry=registry,
         )
 
-    async def check_key(self, headers: dict[str, str]) -> None:
-        """Raise AuthenticationFailed unless ``headers`` carry the master key or an active virtual
-        key (for ``metrics.require_key``); open dev mode lets everything through."""
-        from portico.auth.stage import presented_secret
-        from portico.errors import AuthenticationFailed
-
-        if self.auth.is_master(presented_secret(headers) or "") or not self.auth.has_master:
-            return
-        secret = presented_secret(headers)
-        principal = await self.resolver.resolve(secret) if secret else None
-        if principal is None or not principal.key.active():
-            raise AuthenticationFailed("This endpoint requires an API key.")
+    async def record_refusal(self, request_id: str, where: str, error: PorticoError) -> None:
+        """Audit a request the door refused (401 / 403) before it reached the chain."""
+        await self.start()
+        await self.recorder.record(
+            RequestRecord(
+                request_id=request_id,
+                ts=time.time(),
+                record_id=f"refused-{request_id}-{time.monotonic_ns():x}",
+                route_reason=where,
+                status=error.status,
+                error_code=error.code,
+                billable=False,
+            )
+        )
 
     async def start(self) -> None:
         """Migrate the database, replay journals of dead processes, start the batch writer (once)."""

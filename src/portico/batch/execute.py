@@ -1,7 +1,7 @@
 """Run one batch line as a real request through the gateway's pipeline.
 
-The line runs as the key that created the batch (re-checked: a key revoked meanwhile fails
-its remaining lines), priced at the batch tier, marked so interactive traffic goes first;
+The line runs as the key that created the batch (re-checked at each run: a key revoked
+meanwhile fails its remaining lines), priced at the batch tier, marked so interactive traffic goes first;
 auth, the model allow-list, limits, budget, guards, cache, router, ledger and audit all
 apply as to any request. Its outcome becomes one line of the output or error file, in
 OpenAI's shape.
@@ -17,18 +17,18 @@ from typing import Any
 
 import orjson
 
-from portico.auth.principal import Principal
-from portico.auth.stage import PRESET_KEY
+from portico.auth.principal import STATE_KEY, Principal
 from portico.batch.lane import BATCH_LINE
 from portico.batch.records import Line, LineResult
 from portico.errors import InvalidRequest, ModelNotFound, PorticoError, internal_error
 from portico.limits.prices import BATCH_TIER
-from portico.pipeline import ChunkStream, RequestContext
+from portico.pipeline import Caller, ChunkStream, RequestContext
 from portico.server.dialect import OpenAIDialect
 
 log = logging.getLogger("portico.batch")
 OPENAI = OpenAIDialect()
-Identity = Principal | str  # a key's Principal, "master" or "anonymous"
+# A key's Principal, "master", "anonymous", or why the creating key may no longer call.
+Identity = Principal | str | PorticoError
 EmbedLine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -92,8 +92,17 @@ class LineExecutor:
         req = OPENAI.parse(body)
         if not self.gateway.knows_model(req.model):
             raise ModelNotFound(f"The model '{req.model}' does not exist.", param="model")
+        if isinstance(identity, PorticoError):
+            raise identity
         ctx = RequestContext(request_id=request_id, request=req)
-        ctx.state[PRESET_KEY] = identity
+        # The key was checked when the batch was created and is re-checked per run (identity);
+        # the chain sees the line as the door would have admitted it.
+        if isinstance(identity, Principal):
+            c = identity.caller
+            ctx.caller = Caller(c.key_id, c.team_id, c.owner, c.allowed_models, dict(c.metadata))
+            ctx.state[STATE_KEY] = identity
+        elif identity == "master":
+            ctx.caller = Caller(is_master=True)
         ctx.state[BATCH_TIER] = True
         ctx.state[BATCH_LINE] = True
         try:

@@ -1,6 +1,9 @@
-"""Plug the Batch API into a Gateway: the interactive meter in front of the chain, the runner's
-start/stop hooks, and the /v1/batches router. On when the files API is (it reads input files
-from it and writes output files to it), unless ``batch.enabled`` is false."""
+"""The Batch API as features: the interactive meter at the front of the chain (``batch_lane``)
+and the runner's start/stop hooks with the /v1/batches router (``batch_feature``, after files).
+
+On when the files API is (input files are read from it, output files written to it), unless
+``batch.enabled`` is false.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,11 @@ from portico.batch.lane import InteractiveMeter, Lane
 from portico.batch.routes import batches_router
 from portico.batch.runner import BatchRunner
 from portico.batch.service import BatchService
+from portico.batch.settings import BatchSettings
 from portico.batch.store import BatchStore
-from portico.files.access import MASTER, OwnerResolver
+from portico.errors import AuthenticationFailed
+from portico.feature import Access, Feature, Mount
+from portico.files.access import MASTER
 from portico.files.records import ANONYMOUS
 
 if TYPE_CHECKING:
@@ -21,24 +27,30 @@ if TYPE_CHECKING:
     from portico.files.service import FileService
     from portico.gateway import Gateway
 
-# Endpoints a batch line can call (the others are not routed through the pipeline in-process yet).
+# Endpoints a batch line can call (the others are not run in-process through the pipeline yet).
 ENDPOINTS = ("/v1/chat/completions",)
 
 
-def install_batch(gateway: Gateway, controls: Controls | None, files: FileService | None) -> BatchService | None:
-    settings = gateway.settings.batch
+def batch_lane(settings: BatchSettings, files: FileService | None) -> tuple[Feature, Lane] | None:
+    """The meter that lets batch lines yield to interactive requests: outermost in the chain."""
     if files is None or settings.enabled is False:
         return None
     lane = Lane(busy_concurrency=settings.busy_concurrency, yield_max_s=settings.yield_max_ms / 1000)
-    gateway.stages.insert(0, InteractiveMeter(lane))
+    return Feature("batch-lane", stages=(InteractiveMeter(lane),)), lane
+
+
+def batch_feature(
+    settings: BatchSettings, gateway: Gateway, controls: Controls | None, files: FileService, lane: Lane
+) -> Feature:
+    """Lines run through ``gateway.handle`` (the whole chain) once the gateway has started."""
     store = BatchStore(files.catalog.engine)
 
     async def identity_of(owner: str) -> Identity:
         if owner in (ANONYMOUS, MASTER) or controls is None:
             return owner
         key = await controls.store.get_key(owner)
-        if key is None:
-            return "unknown"  # refused when authentication is on
+        if key is None or not key.active():
+            return AuthenticationFailed("The API key that created this batch is no longer active.")
         team = await controls.store.get_team(key.team_id) if key.team_id else None
         return Principal.of(key, team)
 
@@ -52,8 +64,9 @@ def install_batch(gateway: Gateway, controls: Controls | None, files: FileServic
         ready=lambda: gateway.started,
     )
     service = BatchService(store, files, runner, settings, endpoints=ENDPOINTS)
-    gateway.on_start.append(runner.start)
-    gateway.on_stop.append(runner.stop)
-    owner_of = OwnerResolver(controls.auth, controls.resolver) if controls is not None else OwnerResolver()
-    gateway.extra_routers.append(batches_router(service, owner_of))
-    return service
+    return Feature(
+        "batch",
+        mounts=(Mount(batches_router(service), Access.KEY),),
+        on_start=(runner.start,),
+        on_stop=(runner.stop,),
+    )

@@ -1,28 +1,36 @@
-"""Plug compression into a Gateway: after the cache, before the router; MiniLM attached at start."""
+"""Compression as a feature: after the cache, before the router; MiniLM attached at start."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CollectorRegistry
 
 from portico.compress.settings import CompressionSettings
 from portico.compress.stage import CompressionStage
+from portico.embeddings import MiniLMEmbedder
+from portico.feature import Feature, Hook
+from portico.types import Usage
 
-if TYPE_CHECKING:
-    from portico.gateway import Gateway
 
-
-def install_compression(gateway: Gateway, settings: CompressionSettings | None = None) -> CompressionStage | None:
-    """Nothing is installed unless compression is on for everything, some models or some keys."""
-    cfg = settings if settings is not None else gateway.settings.compression
-    if not cfg.installed:
+def compression_feature(
+    settings: CompressionSettings,
+    *,
+    price: Callable[[str, Usage], float],
+    registry: CollectorRegistry,
+    embedder: Callable[[], Awaitable[MiniLMEmbedder]] | None,
+) -> Feature | None:
+    """None unless compression is on for everything, some models or some keys. ``embedder`` is
+    None when the gateway's embedder is off."""
+    if not settings.installed:
         return None
-    stage = CompressionStage(cfg, price_of=gateway.price_of, registry=gateway.metrics.registry)
-    gateway.stages.append(stage)
-    if cfg.embed and gateway.settings.embeddings.enabled:
+    stage = CompressionStage(settings, price_of=price, registry=registry)
+    on_start: tuple[Hook, ...] = ()
+    if settings.embed and embedder is not None:
+        load = embedder
 
         async def attach() -> None:
-            embedder = await gateway.embedder()
-            stage.attach_embedder(embedder.embed)
+            stage.attach_embedder((await load()).embed)
 
-        gateway.on_start.append(attach)
-    return stage
+        on_start = (attach,)
+    return Feature("compression", stages=(stage,), on_start=on_start)

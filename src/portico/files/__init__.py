@@ -1,6 +1,6 @@
 """Uploaded files (``/v1/files``): a BlobStore seam for bytes, metadata in the storage database."""
 
-from portico.files.access import Owner, OwnerResolver
+from portico.files.access import Owner, owner_of
 from portico.files.blobs import BlobStore, LocalBlobStore
 from portico.files.catalog import FileCatalog
 from portico.files.records import ANONYMOUS, PURPOSES, UPLOAD_PURPOSES, FileObject, FilePage
@@ -19,5 +19,5 @@ __all__ = [
     "FilesSettings",
     "LocalBlobStore",
     "Owner",
-    "OwnerResolver",
+    "owner_of",
 ]

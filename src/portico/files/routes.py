@@ -9,16 +9,12 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from portico.errors import InvalidRequest, PayloadTooLarge
-from portico.files.access import OwnerResolver
+from portico.files.access import owner_of
 from portico.files.records import UPLOAD_PURPOSES
 from portico.files.service import MAX_LIST, FileService
 
 # Multipart framing around the file: boundaries, headers and the small form fields.
 _FORM_OVERHEAD = 64 * 1024
-
-
-def _headers(request: Request) -> dict[str, str]:
-    return {k.lower(): v for k, v in request.headers.items()}
 
 
 def _expires_after(form: Any) -> float | None:
@@ -40,12 +36,13 @@ def _expires_after(form: Any) -> float | None:
     return float(value)
 
 
-def files_router(service: FileService, owner_of: OwnerResolver) -> APIRouter:
+def files_router(service: FileService) -> APIRouter:
+    """Mounted with ``Access.KEY``: the door checked the key; the owner is the door's grant."""
     router = APIRouter(prefix="/v1/files", tags=["files"])
 
     @router.post("")
     async def create_file(request: Request) -> dict[str, Any]:
-        owner = await owner_of(_headers(request))
+        owner = owner_of(request.scope)
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > service.max_bytes + _FORM_OVERHEAD:
             raise PayloadTooLarge(f"The upload is {declared} bytes; the file limit is {service.max_bytes} bytes.")
@@ -83,24 +80,24 @@ def files_router(service: FileService, owner_of: OwnerResolver) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = MAX_LIST,
         order: Literal["asc", "desc"] = "desc",
     ) -> dict[str, Any]:
-        owner = await owner_of(_headers(request))
+        owner = owner_of(request.scope)
         page = await service.list(owner.id, purpose=purpose, after=after, limit=limit, order=order)
         return page.public()
 
     @router.get("/{file_id}")
     async def retrieve_file(request: Request, file_id: str) -> dict[str, Any]:
-        owner = await owner_of(_headers(request))
+        owner = owner_of(request.scope)
         return (await service.get(owner.id, file_id)).public()
 
     @router.get("/{file_id}/content")
     async def file_content(request: Request, file_id: str) -> Response:
-        owner = await owner_of(_headers(request))
+        owner = owner_of(request.scope)
         data = await service.content(owner.id, file_id)
         return Response(content=data, media_type="application/octet-stream")
 
     @router.delete("/{file_id}")
     async def delete_file(request: Request, file_id: str) -> dict[str, Any]:
-        owner = await owner_of(_headers(request))
+        owner = owner_of(request.scope)
         record = await service.delete(owner.id, file_id)
         return {"id": record.id, "object": "file", "deleted": True}
 

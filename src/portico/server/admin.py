@@ -1,41 +1,23 @@
-"""The admin API under /admin (master key only): keys, teams, spend and audit.
+"""The admin API under /admin (master key only, checked at the door): keys, teams, spend and audit.
 
 Secrets appear exactly once, in the response that creates or rotates a key.
 """
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
-from pydantic import SecretStr
+from fastapi import APIRouter, Query
 
 from portico.auth.keys import KeyManager
-from portico.auth.stage import presented_secret
-from portico.errors import AuthenticationFailed, NotFound, PermissionDenied
+from portico.errors import NotFound
 from portico.storage.records import KeySpec, TeamSpec
 from portico.storage.store import Store
 
 
-def admin_router(store: Store, keys: KeyManager, master_key: SecretStr | None) -> APIRouter:
-    """The /admin routes. Without a configured master key they answer 403 (there is nobody to trust)."""
-    master = master_key.get_secret_value().encode() if master_key else None
-
-    async def require_master(
-        authorization: Annotated[str | None, Header()] = None,
-        x_api_key: Annotated[str | None, Header()] = None,
-    ) -> None:
-        if master is None:
-            raise PermissionDenied("The admin API needs auth.master_key in the configuration.")
-        headers = {k: v for k, v in (("authorization", authorization), ("x-api-key", x_api_key)) if v}
-        secret = presented_secret(headers)
-        if secret is None:
-            raise AuthenticationFailed("Missing master key: send 'Authorization: Bearer <master key>'.")
-        if not hmac.compare_digest(secret.encode(), master):
-            raise AuthenticationFailed("The admin API requires the master key.")
-
-    router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_master)])
+def admin_router(store: Store, keys: KeyManager) -> APIRouter:
+    """The /admin routes; mounted with ``Access.ADMIN``, so the door lets only the master key in."""
+    router = APIRouter(prefix="/admin", tags=["admin"])
 
     @router.post("/keys", status_code=201)
     async def create_key(spec: KeySpec) -> dict[str, Any]:
