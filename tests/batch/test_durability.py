@@ -17,9 +17,9 @@ import pytest
 from openai import OpenAI
 
 from portico.testing import FakeUpstream
+from portico.testing.process import GatewayProcess as Gateway
 
 from .conftest import PG_URL, chat_line, wait_done, write_jsonl
-from .procs import Gateway
 
 N = 300
 

@@ -1,4 +1,8 @@
-"""`portico serve` as a real child process (kill -9 and restart), shared by the durability tests and bench/batch.py."""
+"""`portico serve` as a real child process on a free port: start, wait until ready, kill -9, stop.
+
+Used by the batch durability tests and ``bench/batch.py``; public so users can test their own
+configs against a real process the same way.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Gateway:
+class GatewayProcess:
     """One `portico serve` process on a free port, started in its own process group."""
 
     def __init__(self, workdir: Path, config: dict[str, Any], name: str = "gw") -> None:
@@ -36,7 +40,7 @@ class Gateway:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> Gateway:
+    def start(self, timeout: float = 60.0) -> GatewayProcess:
         cmd = [sys.executable, "-c", "from portico.cli import main; main()", "serve"]
         log = (self.workdir / f"{self.name}.log").open("ab")
         self.proc = subprocess.Popen(
