@@ -7,6 +7,7 @@ gateway. The list below is the order of the request chain (outermost first) and 
     batch lane (interactive meter) -> resilience (/admin/circuits) -> controls (accounting
     -> model permission -> admission, /admin API) -> files (/v1/files) -> batch (/v1/batches,
     runner) -> guards -> cache -> compression -> routing -> endpoints (/v1/*, health, metrics)
+    -> responses (/v1/responses) -> moderation
 
 To add a feature: write ``my_feature(settings, ...) -> Feature | None`` in its package and
 add one line to ``features`` where it belongs in the chain.
@@ -25,9 +26,12 @@ from portico.config import Settings
 from portico.feature import Feature
 from portico.files.wiring import files_feature
 from portico.gateway import Gateway
+from portico.guards.moderation import moderation_feature
+from portico.guards.runtime import GuardRuntime
 from portico.guards.wiring import guards_feature
 from portico.observability import Metrics
 from portico.resilience.admin import resilience_feature
+from portico.responses.wiring import responses_feature, responses_service
 from portico.routing.wiring import routing_feature
 from portico.server.routes import endpoints_feature
 
@@ -38,6 +42,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
     controls = Controls.from_settings(settings, registry=metrics.registry) if settings.storage.enabled else None
     gateway = Gateway(settings, metrics=metrics, access=access_check(settings, controls))
     files = files_feature(settings, controls)
+    guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
     gateway.files = files[1] if files is not None else None
     lane = batch_lane(settings.batch, gateway.files)
     features = [
@@ -46,7 +51,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
         controls_feature(controls) if controls is not None else None,
         files[0] if files is not None else None,
         batch_feature(settings.batch, gateway, controls, files[1], lane[1]) if files and lane else None,
-        guards_feature(settings.guards),
+        guards_feature(settings.guards, guard_runtime),
         cache_feature(settings.cache, price=gateway.price_of, embedder=gateway.embedder),
         compression_feature(
             settings.compression,
@@ -62,6 +67,8 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
             embedder=gateway.embedder,
         ),
         endpoints_feature(),
+        responses_feature(responses_service(settings, controls)),
+        moderation_feature(guard_runtime),
         *extra,
     ]
     return gateway.add(*features)

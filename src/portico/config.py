@@ -24,6 +24,7 @@ from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
 from portico.resilience.settings import ResilienceSettings
+from portico.responses.settings import ResponsesSettings
 from portico.routing.settings import RoutingSettings
 from portico.storage.settings import StorageSettings
 
@@ -85,6 +86,15 @@ class EmbeddingSettings(_Section):
     model_name: str = "local-embed"
     threads: int = Field(default=1, ge=1)
     max_inputs: int = Field(default=2048, ge=1)
+    # Other names clients may use for the model, e.g. {"text-embedding-3-small": "local-embed"}.
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _aliases_name_the_model(self) -> EmbeddingSettings:
+        wrong = [a for a, target in self.aliases.items() if target != self.model_name]
+        if wrong:
+            raise ValueError(f"embeddings.aliases must map to '{self.model_name}' (wrong: {', '.join(wrong)})")
+        return self
 
 
 class MetricsSettings(_Section):
@@ -108,6 +118,7 @@ class Settings(_Section):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
+    responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
     compression: CompressionSettings = Field(default_factory=CompressionSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from portico.auth.access import AccessCheck
 from portico.config import Settings
 from portico.embeddings import MiniLMEmbedder
+from portico.embeddings.token_ids import Cl100kDecoder
 from portico.errors import ConfigError
 from portico.feature import Access, Feature, GatewayFrozen, Mount, Route
 from portico.observability import Metrics
@@ -45,6 +46,7 @@ class Gateway:
         self.caller = ModelCaller(self.deployments, settings.resilience, registry=self.metrics.registry)
         self._features: list[Feature] = []
         self.files: FileService | None = None  # the files API, when on (set by assembly; the batch runner reads it)
+        self.token_decoder = Cl100kDecoder()  # token-id embedding inputs, token counts
         self._pipeline: Pipeline | None = None
         self._virtual: frozenset[str] = frozenset()
         self._embedder: MiniLMEmbedder | None = None
@@ -121,6 +123,7 @@ class Gateway:
         names = [*self.deployments, *sorted(self._virtual)]
         if self.settings.embeddings.enabled:
             names.append(self.settings.embeddings.model_name)
+            names.extend(a for a in self.settings.embeddings.aliases if a not in names)
         return names
 
     async def handle(self, ctx: RequestContext) -> Reply:

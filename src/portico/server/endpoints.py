@@ -8,7 +8,8 @@ import time
 
 import numpy as np
 
-from portico.errors import InvalidRequest, ModelNotFound
+from portico.embeddings.inputs import embedding_texts
+from portico.errors import ModelNotFound
 from portico.feature import HEADERS_KEY, grant_of
 from portico.gateway import Gateway
 from portico.server.asgi import Receive, Scope, Send, parse_json_object, read_body, send_bytes, send_json
@@ -49,15 +50,7 @@ async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, se
     req = validate_body(
         EmbeddingRequest, parse_json_object(await read_body(receive, headers, gateway.settings.server.max_body_bytes))
     )
-    if not settings.enabled or req.model != settings.model_name:
-        raise ModelNotFound(
-            f"The embedding model '{req.model}' does not exist; use '{settings.model_name}'.", param="model"
-        )
-    texts = req.texts
-    if len(texts) > settings.max_inputs:
-        raise InvalidRequest(f"At most {settings.max_inputs} inputs per request.", param="input")
-    if not all(isinstance(t, str) and t for t in texts):
-        raise InvalidRequest("Every input must be a non-empty string.", param="input")
+    texts = embedding_texts(req, settings, gateway.token_decoder)
     embedder = await gateway.embedder()
     vectors = await asyncio.to_thread(embedder.embed, texts)
     tokens = sum(embedder.count_tokens(t) for t in texts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from portico.feature import Access, Feature, Route
 from portico.server.chat import handle_chat
+from portico.server.completions import handle_completions
+from portico.server.count_tokens import handle_count_tokens
 from portico.server.endpoints import (
     handle_embeddings,
     handle_health,
@@ -21,6 +23,8 @@ def endpoints_feature() -> Feature:
         routes=(
             Route("POST", "/v1/chat/completions", handle_chat, Access.KEY),
             Route("POST", "/v1/messages", handle_messages, Access.KEY),
+            Route("POST", "/v1/messages/count_tokens", handle_count_tokens, Access.KEY),
+            Route("POST", "/v1/completions", handle_completions, Access.KEY),
             Route("POST", "/v1/embeddings", handle_embeddings, Access.KEY),
             Route("GET", "/v1/models", handle_models, Access.KEY),
             Route("GET", "/v1/models/{model:path}", handle_model, Access.KEY),
