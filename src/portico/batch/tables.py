@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables of batches and their lines (created by migration 0005)."""
+"""SQLAlchemy Core tables of batches and their lines (created by migration 0006)."""
 
 from __future__ import annotations
 
