@@ -61,7 +61,7 @@ def test_lines_run_as_the_creating_key_at_the_batch_price(tmp_path: Path, upstre
             stranger.batches.retrieve(done.id)
     with sqlite3.connect(tmp_path / "p.db") as db:
         rows = db.execute(
-            "SELECT request_id, key_id, cost_usd FROM portico_ledger WHERE status = 200 ORDER BY id"
+            "SELECT request_id, key_id, cost_usd FROM portico_requests WHERE status = 200 AND billable ORDER BY ts"
         ).fetchall()
     batch_rows = [r for r in rows if r[0].startswith(done.id)]
     live_rows = [r for r in rows if not r[0].startswith("batch_")]
