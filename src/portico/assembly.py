@@ -32,6 +32,7 @@ from portico.resilience.admin import resilience_feature
 from portico.responses.wiring import responses_feature, responses_service
 from portico.routing.wiring import routing_feature
 from portico.server.routes import endpoints_feature
+from portico.ui import ui_feature
 
 
 def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
@@ -64,6 +65,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
         endpoints_feature(),
         responses_feature(responses_service(settings, controls)),
         moderation_feature(guard_runtime),
+        ui_feature(gateway, controls),
         *extra,
     ]
     return gateway.add(*features)

@@ -82,7 +82,7 @@ def test_http_request_is_compressed_and_says_so(tmp_path: Path) -> None:
     assert "portico_compression_saved_usd_total" in metrics_text
     with sqlite3.connect(tmp_path / "p.db") as db:
         rows = db.execute(
-            "SELECT compression_saved_tokens, compression_saved_usd FROM portico_ledger ORDER BY id"
+            "SELECT compression_saved_tokens, compression_saved_usd FROM portico_requests ORDER BY ts"
         ).fetchall()
     assert rows[0][0] == int(saved) and rows[0][1] == pytest.approx(int(saved) * 2.0 / 1e6)
     assert rows[1] == (0, 0.0)

@@ -22,6 +22,7 @@ from portico.limits.prices import PriceCatalog
 from portico.limits.redis import RedisLimiter
 from portico.limits.settings import LimitsSettings
 from portico.storage.accounting import AccountingStage
+from portico.storage.maintenance import Maintenance
 from portico.storage.recorder import Recorder
 from portico.storage.records import RequestRecord
 from portico.storage.settings import StorageSettings
@@ -74,6 +75,7 @@ class Controls:
         self.limits_settings = limits
         self.store: Store = store or SqlStore(storage)
         self.recorder = Recorder(self.store, storage)
+        self.maintenance = Maintenance(self.store, storage.maintenance_interval_s)
         self.resolver = KeyResolver(self.store, ttl_s=storage.key_cache_seconds)
         self.keys = KeyManager(self.store, self.resolver)
         self.limiter_unavailable = Counter(
@@ -135,11 +137,13 @@ class Controls:
         async with self._start_lock:
             if not self._started:
                 await self.store.start()
+                await self.maintenance.start()
                 await self.recorder.start()
                 self._started = True
 
     async def stop(self) -> None:
         if self._started:
+            await self.maintenance.stop()
             await self.recorder.stop()
             self._started = False
         await self.limiter.close()

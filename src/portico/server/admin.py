@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from portico.auth.keys import KeyManager
 from portico.errors import NotFound
-from portico.storage.records import KeySpec, TeamSpec
+from portico.storage.records import KeySpec, LimitsUpdate, TeamSpec
 from portico.storage.store import Store
 
 
@@ -32,6 +32,13 @@ def admin_router(store: Store, keys: KeyManager) -> APIRouter:
     @router.get("/keys/{key_id}")
     async def show_key(key_id: str) -> dict[str, Any]:
         record = await store.get_key(key_id)
+        if record is None:
+            raise NotFound(f"No key '{key_id}'.", code="key_not_found")
+        return record.public()
+
+    @router.patch("/keys/{key_id}")
+    async def update_key(key_id: str, update: LimitsUpdate) -> dict[str, Any]:
+        record = await keys.update(key_id, update)
         if record is None:
             raise NotFound(f"No key '{key_id}'.", code="key_not_found")
         return record.public()
@@ -65,6 +72,13 @@ def admin_router(store: Store, keys: KeyManager) -> APIRouter:
         if team is None:
             raise NotFound(f"No team '{team_id}'.", code="team_not_found")
         return {**team.public(), "keys": [k.public() for k in await store.list_keys(team_id=team_id)]}
+
+    @router.patch("/teams/{team_id}")
+    async def update_team(team_id: str, update: LimitsUpdate) -> dict[str, Any]:
+        team = await keys.update_team(team_id, update)
+        if team is None:
+            raise NotFound(f"No team '{team_id}'.", code="team_not_found")
+        return team.public()
 
     @router.get("/spend")
     async def spend(

@@ -103,6 +103,8 @@ class AccountingStage:
             status=ctx.status,
             error_code=ctx.error_code,
             latency_ms=round((time.perf_counter() - ctx.started) * 1000, 3),
+            upstream_ms=round(ctx.upstream_seconds * 1000, 3),
+            attempts=ctx.attempts,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost_usd=cost,
