@@ -24,7 +24,6 @@ from portico.responses.translate import chat_body, items_to_messages, normalize_
 from portico.server.asgi import Message, Receive, Scope, Send, parse_json_object, read_body
 from portico.server.chat import serve_chat
 
-
 PURGE_EVERY = 1000  # saves between purges of expired responses
 
 
