@@ -406,3 +406,17 @@ def test_any_requirements_give_a_consistent_design(catalog: Catalog, raw: dict[s
     settings_from_dict(cfg, env={})  # the emitted config always validates
     kinds = {g["type"] for g in cfg["guards"]["default"]["input"]}
     assert {"injection", "content"} <= kinds
+
+
+def test_batch_plans_turn_the_batch_api_on_at_the_catalog_discount(catalog: Catalog) -> None:
+    d = run(catalog, {"batch_ok": True, "quality": {"min_accuracy": 0.8}})
+    assert d.chosen is not None and d.chosen.plan.batch
+    cfg = yaml.safe_load(render_config(d))
+    assert cfg["batch"] == {"enabled": True}
+    for m in cfg["models"]:
+        if "price" in m:
+            assert m["batch_discount"] == catalog.model(m["name"]).price.batch_discount  # type: ignore[union-attr]
+    step = next(s for s in d.steps if s.rule == "OPT-BATCH")
+    assert "provider's batch endpoint" in step.source
+    interactive = yaml.safe_load(render_config(run(catalog, {"quality": {"min_accuracy": 0.8}})))
+    assert "batch" not in interactive
