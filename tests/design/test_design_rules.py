@@ -255,6 +255,7 @@ def test_gdpr_retention_is_a_maximum(catalog: Catalog) -> None:
     assert "maximum" in why and "deleted after 365 days" in why
     md = render_all(d)["architecture.md"]
     assert "retention is a *maximum*" in md
+    assert yaml.safe_load(render_config(d))["storage"]["retention_days"] == 365
 
 
 def test_pci_card_numbers_are_redacted_not_pseudonymized(catalog: Catalog) -> None:
