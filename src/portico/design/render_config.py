@@ -13,6 +13,7 @@ from portico.design.catalog import CatalogModel
 from portico.design.controls import Control
 from portico.design.levers import available_sections
 from portico.design.plan import P95_CRITICAL_X, Design
+from portico.design.sections import CHUNK_OVERLAP, context_plan
 from portico.guards.pii import DEFAULT_ENTITIES
 from portico.model_settings import ModelSettings
 from portico.storage.settings import StorageSettings
@@ -149,6 +150,19 @@ def _storage(d: Design) -> dict[str, Any]:
     return out
 
 
+def _rag(d: Design) -> dict[str, Any]:
+    """Vector stores in the gateway: pgvector when replicas share them, else the embedded index."""
+    chunk, top_k, _ = context_plan(d.requirements.traffic.avg_input_tokens)
+    out: dict[str, Any] = {"backend": "pgvector" if d.gateway.postgres else "embedded", "mode": "hybrid"}
+    if d.gateway.postgres:
+        out["pg_url"] = POSTGRES_URL
+    out["chunking"] = {"max_chunk_size_tokens": chunk, "chunk_overlap_tokens": CHUNK_OVERLAP}
+    if d.chosen is not None:
+        out["answer_model"] = d.chosen.plan.primary.name
+    out["answer_k"] = top_k
+    return out
+
+
 def _batch(d: Design) -> bool:
     return d.chosen is not None and d.chosen.plan.batch
 
@@ -170,6 +184,8 @@ def config_dict(d: Design) -> dict[str, Any]:
     cfg["storage"] = _storage(d)
     if d.compression > 0:
         cfg["compression"] = {"enabled": True, "ratio": round(1.0 - d.compression, 4)}
+    if d.rag and "rag" in available_sections():
+        cfg["rag"] = _rag(d)
     if _batch(d) and "batch" in available_sections():
         # the Batch API keeps its jobs in the storage database: on once a master key enables storage
         cfg["batch"] = {"enabled": True}
@@ -194,6 +210,7 @@ def live_controls(d: Design, cfg: dict[str, Any]) -> tuple[Control, ...]:
         "SAFE-NO-BODIES": cfg["storage"].get("store_prompts") is False,
         "SAFE-SCHEMA": bool(guards["json_schema"]),
         "SAFE-GROUNDED": "rag" in cfg,
+        "OPT-RAG": "rag" in cfg,
         "GDPR-RESIDENCY": True,
         "HIPAA-BAA": True,
         "HIPAA-PHI": "pii" in types,
