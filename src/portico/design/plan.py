@@ -321,7 +321,14 @@ def _step_sources(chosen: Estimate, cache: CachePlan, meas: Measurements, compre
         "OPT-ROUTE": f"measured: {meas.source('router_strong_share_curve')}; {plan.share_basis}",
         "OPT-CASCADE": f"measured: {meas.source('router_strong_share_curve')}; {plan.share_basis}",
         "OPT-ENSEMBLE": "every member answers every request (cost), assumption for the quality gain",
-        "OPT-BATCH": f"provider batch discounts: {batch_src or 'self-hosted queue sized for the average rate'}",
+        "OPT-BATCH": f"provider batch prices: {batch_src or 'self-hosted queue sized for the average rate'}"
+        + (
+            "; Portico's Batch API (portico.yaml batch:) runs lines as ordinary upstream calls at low priority and "
+            "records them at this price: the discount reaches the invoice through the provider's batch endpoint "
+            "or contract"
+            if batch_src
+            else ""
+        ),
         "OPT-COMPRESS": compress.reason,
     }
 
