@@ -4,9 +4,10 @@ Each feature is a value (``portico.feature.Feature``: its stages, start/stop hoo
 each route with its access level) built from its own settings; none of them touches the
 gateway. The list below is the order of the request chain (outermost first) and of start-up:
 
-    resilience (/admin/circuits) -> controls (accounting -> model permission -> admission,
-    /admin API) -> files (/v1/files) -> rag (/v1/vector_stores) -> guards -> cache -> compression
-    -> routing -> endpoints (/v1/*, health, metrics) -> responses (/v1/responses) -> moderation
+    batch lane (interactive meter) -> resilience (/admin/circuits) -> controls (accounting
+    -> model permission -> admission, /admin API) -> files (/v1/files) -> rag (/v1/vector_stores,
+    grounded answers) -> batch (/v1/batches, runner) -> guards -> cache -> compression -> routing
+    -> endpoints (/v1/*, health, metrics) -> responses (/v1/responses) -> moderation
 
 To add a feature: write ``my_feature(settings, ...) -> Feature | None`` in its package and
 add one line to ``features`` where it belongs in the chain.
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 from portico.auth.controls import Controls
 from portico.auth.wiring import access_check, controls_feature
+from portico.batch.wiring import batch_feature, batch_lane
 from portico.cache.wiring import cache_feature
 from portico.compress.wiring import compression_feature
 from portico.config import Settings
@@ -46,11 +48,14 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
     gateway.files = files[1] if files is not None else None
     rag = rag_feature(settings, gateway.files, gateway.embedder, metrics.registry)
     gateway.vector_stores = rag[1] if rag is not None else None
+    lane = batch_lane(settings.batch, gateway.files)
     features = [
+        lane[0] if lane is not None else None,
         resilience_feature(settings.resilience, gateway.caller),
         controls_feature(controls) if controls is not None else None,
         files[0] if files is not None else None,
         rag[0] if rag is not None else None,
+        batch_feature(settings.batch, gateway, controls, files[1], lane[1]) if files and lane else None,
         guards_feature(settings.guards, guard_runtime),
         cache_feature(settings.cache, price=gateway.price_of, embedder=gateway.embedder),
         compression_feature(
