@@ -5,9 +5,10 @@ each route with its access level) built from its own settings; none of them touc
 gateway. The list below is the order of the request chain (outermost first) and of start-up:
 
     tracing (spans; off by default) -> request log (one JSON line per request; off by default)
-    -> resilience (/admin/circuits) -> controls (accounting -> model permission -> admission,
-    /admin API) -> files (/v1/files) -> guards -> cache -> compression -> routing
-    -> endpoints (/v1/*, health, metrics) -> responses (/v1/responses) -> moderation -> ui (/ui)
+    -> batch lane (interactive meter) -> resilience (/admin/circuits) -> controls (accounting
+    -> model permission -> admission, /admin API) -> files (/v1/files) -> batch (/v1/batches,
+    runner) -> guards -> cache -> compression -> routing -> endpoints (/v1/*, health, metrics)
+    -> responses (/v1/responses) -> moderation -> ui (/ui)
 
 To add a feature: write ``my_feature(settings, ...) -> Feature | None`` in its package and
 add one line to ``features`` where it belongs in the chain.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from portico.auth.controls import Controls
 from portico.auth.wiring import access_check, controls_feature
+from portico.batch.wiring import batch_feature, batch_lane
 from portico.cache.wiring import cache_feature
 from portico.compress.wiring import compression_feature
 from portico.config import Settings
@@ -51,12 +53,15 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
     files = files_feature(settings, controls)
     guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
     gateway.files = files[1] if files is not None else None
+    lane = batch_lane(settings.batch, gateway.files)
     features = [
         tracing_feature(tracing),
         request_log_feature(settings),
+        lane[0] if lane is not None else None,
         resilience_feature(settings.resilience, gateway.caller),
         controls_feature(controls) if controls is not None else None,
         files[0] if files is not None else None,
+        batch_feature(settings.batch, gateway, controls, files[1], lane[1]) if files and lane else None,
         guards_feature(settings.guards, guard_runtime),
         cache_feature(settings.cache, price=gateway.price_of, embedder=gateway.embedder),
         compression_feature(

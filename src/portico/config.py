@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
+from portico.batch.settings import BatchSettings
 from portico.cache.settings import CacheSettings
 from portico.compress.settings import CompressionSettings
 from portico.errors import ConfigError
@@ -125,6 +126,7 @@ class Settings(_Section):
     responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
     compression: CompressionSettings = Field(default_factory=CompressionSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)

@@ -41,6 +41,8 @@ class Expect:
     max_monthly: float | None = None
     critical: bool | None = None
     guards_input: set[str] = field(default_factory=set)  # guard types, "pii:ENTITY" for an entity
+    ttft_max: float | None = None
+    broken_only_by: dict[str, str] = field(default_factory=dict)  # single-model plan -> the one constraint it breaks
 
 
 SCENARIOS: list[tuple[str, dict[str, Any], Expect]] = [
@@ -105,7 +107,15 @@ SCENARIOS: list[tuple[str, dict[str, Any], Expect]] = [
             "quality": {"min_accuracy": 0.9, "accuracy_critical": True},
             "traffic": {"requests_per_day": 20000, "avg_input_tokens": 1000, "avg_output_tokens": 200},
         },
-        Expect(kind="ensemble", models=("gpt-4.1", "claude-3-5-sonnet", "gpt-4.1-mini"), batch=True, feasible=True),
+        # A queue drains at the average rate (0.23 rps): one embedded process, no fixed cost.
+        Expect(
+            kind="ensemble",
+            models=("gpt-4.1", "claude-3-5-sonnet", "gpt-4.1-mini"),
+            batch=True,
+            feasible=True,
+            replicas=1,
+            rules={"CAP-SQLITE", "OPT-COMPRESS-RISK"},
+        ),
     ),
     (
         # Budget extreme, tiny: 100 requests/day fits one embedded process that costs nothing extra.
@@ -241,6 +251,25 @@ SCENARIOS: list[tuple[str, dict[str, Any], Expect]] = [
         Expect(feasible=True, controls={"SAFE-HANDOFF"}, rules={"M-TOOLS"}),
     ),
     (
+        # Streaming: users feel the first token. 1,000-token answers take ~10 s, fine for the 30 s p95, but
+        # only models whose first token arrives within 500 ms at p95 qualify (gpt-4o-mini: 450 x 1.5 = 675 ms).
+        "streaming long answers with a 500 ms TTFT -> TTFT judged separately from the p95",
+        {
+            "latency_p95_ms": 30000,
+            "ttft_ms": 500,
+            "output": {"streaming": True},
+            "quality": {"min_accuracy": 0.8},
+            "traffic": {"avg_output_tokens": 1000},
+        },
+        Expect(
+            kind="single",
+            models=("mistral-small",),
+            feasible=True,
+            ttft_max=500,
+            broken_only_by={"gpt-4o-mini": "ttft", "gpt-4.1": "ttft"},
+        ),
+    ),
+    (
         # Nothing reaches 0.95 on the proxy within 1 s and $100: say which constraints bind, show the Pareto set.
         "impossible: 0.95 accuracy, 1 s, $100 -> binding constraints and a costed Pareto set",
         {"latency_p95_ms": 1000, "quality": {"min_accuracy": 0.95}, "budget": {"usd_per_month": 100}},
@@ -293,6 +322,11 @@ def _check(d: Design, e: Expect) -> None:
     if e.critical is not None:
         assert bool(d.critical) is e.critical, d.critical
         assert ("critical" in d.summary()) is e.critical
+    if e.ttft_max is not None:
+        assert c.ttft_ms is not None and c.ttft_ms <= e.ttft_max
+    singles = {x.plan.label: x.broken for x in d.result.estimates if x.plan.kind == "single"}
+    for model, constraint in e.broken_only_by.items():
+        assert singles[model] == (constraint,), (model, singles[model])
     cfg = yaml.safe_load(render_config(d))
     settings_from_dict(cfg, env={})
     found: set[str] = set()
@@ -310,5 +344,16 @@ def test_scenario(catalog: Catalog, name: str, raw: dict[str, Any], expect: Expe
 def test_the_suite_covers_the_seed_tables() -> None:
     assert len(SCENARIOS) >= 12
     text = " ".join(s[0] for s in SCENARIOS)
-    for topic in ("latency <100 ms", "batch", "budget", "hipaa", "gdpr", "pci", "in-house", "agent", "classification"):
+    for topic in (
+        "latency <100 ms",
+        "batch",
+        "budget",
+        "hipaa",
+        "gdpr",
+        "pci",
+        "in-house",
+        "agent",
+        "classification",
+        "TTFT",
+    ):
         assert topic in text

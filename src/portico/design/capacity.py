@@ -63,8 +63,12 @@ def cpu_ms_per_request(
 
 
 def plan_gateway(req: Requirements, features: Features, catalog: Catalog, meas: Measurements) -> GatewayCapacity:
-    peak_now = req.traffic.effective_peak_rps * req.agent.steps_per_request
-    shared = peak_now >= catalog.a("availability_min_peak_rps")
+    queued = req.batch_ok and req.latency_target_ms is None
+    rate = req.traffic.requests_per_day / 86_400 if queued else req.traffic.effective_peak_rps
+    peak_now = rate * req.agent.steps_per_request
+    # Batch work waits in a queue: it drains at the average rate and a restart only delays it,
+    # so it needs neither peak capacity nor a standby replica.
+    shared = not queued and peak_now >= catalog.a("availability_min_peak_rps")
     parts = cpu_ms_per_request(req, features, meas, shared=shared, rag_ms=catalog.a("rag_retrieval_cpu_ms_per_request"))
     cpu_ms = sum(parts.values())
     months = catalog.a("growth_horizon_months")
@@ -86,6 +90,8 @@ def plan_gateway(req: Requirements, features: Features, catalog: Catalog, meas: 
             + (
                 f"for availability (peak >= {catalog.a('availability_min_peak_rps'):g} rps)."
                 if floor > 1
+                else "(batch work queues at the average rate: one embedded process is enough)."
+                if queued
                 else f"(peak < {catalog.a('availability_min_peak_rps'):g} rps: one embedded process is enough)."
             ),
             {

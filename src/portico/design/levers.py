@@ -115,6 +115,19 @@ def plan_cache(req: Requirements, catalog: Catalog, meas: Measurements) -> Cache
     # A per-key scope only serves repeats by the same caller; count them all (the requirement
     # states the repeat share as seen by the service) but say so in the caveat below.
     hit = ttl_capture * (exact_share + (share - exact_share) * recall)
+    if "cache_hit_rate" in meas.figures:
+        replayed = meas.v("cache_hit_rate")
+        decisions.append(
+            Decision(
+                "OPT-CACHE",
+                "cost",
+                f"{tier} response cache ({partition} scope, TTL {ttl:g} s)",
+                f"Hit rate {replayed:.1%} measured on your traffic ({meas.source('cache_hit_rate')}); the "
+                f"estimate from the repeat share would be {hit:.1%}.",
+                {"traffic.repeat_query_share": share, "expected_hit_rate": r(replayed, 4), "estimate": r(hit, 4)},
+            )
+        )
+        return CachePlan(tier, partition, ttl, replayed, tuple(decisions))
     decisions.append(
         Decision(
             "OPT-CACHE",

@@ -314,12 +314,18 @@ def _step_sources(chosen: Estimate, cache: CachePlan, meas: Measurements, compre
     )
     return {
         "COST-BASELINE": "catalog list prices / GPU prices",
-        "OPT-CACHE": "measured: " + meas.source("semantic_cache_recall")
-        if cache.tier == "semantic"
-        else "exact repeats only",
+        "OPT-CACHE": _cache_source(cache, meas),
         "OPT-ROUTE": f"measured: {meas.source('router_strong_share_curve')}; {plan.share_basis}",
         "OPT-CASCADE": f"measured: {meas.source('router_strong_share_curve')}; {plan.share_basis}",
         "OPT-ENSEMBLE": "every member answers every request (cost), assumption for the quality gain",
         "OPT-BATCH": f"provider batch discounts: {batch_src or 'self-hosted queue sized for the average rate'}",
         "OPT-COMPRESS": compress.reason,
     }
+
+
+def _cache_source(cache: CachePlan, meas: Measurements) -> str:
+    if "cache_hit_rate" in meas.figures:
+        return "measured: " + meas.source("cache_hit_rate")
+    if cache.tier == "semantic":
+        return "measured: " + meas.source("semantic_cache_recall") + "; exact share: see OPT-CACHE"
+    return "exact repeats only (see OPT-CACHE)"
