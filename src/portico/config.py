@@ -91,6 +91,8 @@ class EmbeddingSettings(_Section):
     model_name: str = "local-embed"
     threads: int = Field(default=1, ge=1)
     max_inputs: int = Field(default=2048, ge=1)
+    # What a client's embedding request costs (input tokens; the local model is free by default).
+    price: Price = Field(default_factory=Price)
     # Other names clients may use for the model, e.g. {"text-embedding-3-small": "local-embed"}.
     aliases: dict[str, str] = Field(default_factory=dict)
 

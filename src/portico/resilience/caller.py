@@ -192,14 +192,16 @@ class ModelCaller:
         error: BaseException | None = None
         try:
             for chunk in opened.head:
-                if chunk.usage is not None:
+                if chunk.usage is not None:  # priced before the usage chunk reaches the client
                     usage = chunk.usage
+                    settle(ctx, d, usage)
                 generated.append(chunk.text)
                 yield chunk
             if not opened.exhausted:
                 async for chunk in opened.chunks:
                     if chunk.usage is not None:
                         usage = chunk.usage
+                        settle(ctx, d, usage)
                     generated.append(chunk.text)
                     yield chunk
         except BaseException as exc:
