@@ -6,7 +6,7 @@ STAMP_RUN := $(VENV)/.stamp-run
 STAMP_TEST := $(VENV)/.stamp-test
 ARGS ?=
 
-.PHONY: run test install check lint typecheck services clean
+.PHONY: run test install check lint typecheck services browser clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,7 +31,11 @@ run: $(STAMP_RUN)
 services:
 	bash scripts/services.sh
 
-test: $(STAMP_TEST) services
+# Debian's chromium for the admin UI's browser tests (tests/ui); skipped with a reason if it cannot be installed.
+browser:
+	bash scripts/browser.sh
+
+test: $(STAMP_TEST) services browser
 	$(BIN)/pytest -q
 
 lint: $(STAMP_TEST)

@@ -4,6 +4,7 @@
 #
 #   bash bench/overhead.sh            # plain pipeline: delay 0 / 32 conns and 50 ms / 4 conns, + LiteLLM
 #   bash bench/overhead.sh controls   # + keys, limits, ledger, audit (in-process and Redis limiter)
+#   bash bench/overhead.sh responses  # /v1/responses CPU per request beside chat completions, one gateway
 #
 # Knobs: DURATION (s, default 10), WARMUP (default 5), SKIP_LITELLM=1, HARNESS=path.
 set -euo pipefail
@@ -13,6 +14,9 @@ VARIANT="${1:-plain}"
 [ -x "$ROOT/.venv/bin/portico" ] || { echo "no .venv: run 'make test' first" >&2; exit 1; }
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 [ -d "$HARNESS" ] || { echo "benchmark harness not found at $HARNESS" >&2; exit 1; }
+if [ "$VARIANT" = responses ]; then
+  exec "$ROOT/.venv/bin/python" "$ROOT/bench/responses_overhead.py" --harness "$HARNESS"
+fi
 
 export RESULTS="$(mktemp --suffix=.jsonl)" DURATION="${DURATION:-10}" WARMUP="${WARMUP:-5}" REPEAT=1
 export UPSTREAM_PY="$ROOT/.venv/bin/python"   # uvloop lives there: a faster fake upstream

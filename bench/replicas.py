@@ -57,7 +57,7 @@ async def main() -> None:
         if probe[0].status != 401:
             sys.exit(
                 f"the gateway answered {probe[0].status} to an unknown key (expected 401): are the controls "
-                "installed in portico serve (portico.auth.wiring.install_controls)?"
+                "composed in portico serve (portico.auth.wiring.controls_feature)?"
             )
 
         _, secret = await cluster.create_key(name="rpm", rpm=args.rpm)

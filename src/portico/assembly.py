@@ -1,25 +1,76 @@
-"""Assembles a Gateway and its stage chain from Settings: the one place features plug in.
+"""Assembles a Gateway from Settings: the one place features are composed, in one visible order.
 
-Order (outermost first): accounting -> auth -> admission -> input guards -> cache -> router
--> resilient call. Each feature contributes its stage here when its settings enable it.
+Each feature is a value (``portico.feature.Feature``: its stages, start/stop hooks and routes,
+each route with its access level) built from its own settings; none of them touches the
+gateway. The list below is the order of the request chain (outermost first) and of start-up:
+
+    batch lane (interactive meter) -> resilience (/admin/circuits) -> controls (accounting
+    -> model permission -> admission, /admin API) -> files (/v1/files) -> batch (/v1/batches,
+    runner) -> guards -> cache -> compression -> routing -> endpoints (/v1/*, health, metrics)
+    -> responses (/v1/responses) -> moderation
+
+To add a feature: write ``my_feature(settings, ...) -> Feature | None`` in its package and
+add one line to ``features`` where it belongs in the chain.
 """
 
 from __future__ import annotations
 
-from portico.auth.wiring import install_controls
-from portico.cache.wiring import install_cache
+from collections.abc import Sequence
+
+from portico.auth.controls import Controls
+from portico.auth.wiring import access_check, controls_feature
+from portico.batch.wiring import batch_feature, batch_lane
+from portico.cache.wiring import cache_feature
+from portico.compress.wiring import compression_feature
 from portico.config import Settings
+from portico.feature import Feature
+from portico.files.wiring import files_feature
 from portico.gateway import Gateway
-from portico.guards.wiring import install_guards
-from portico.routing.wiring import install_routing
+from portico.guards.moderation import moderation_feature
+from portico.guards.runtime import GuardRuntime
+from portico.guards.wiring import guards_feature
+from portico.observability import Metrics
+from portico.resilience.admin import resilience_feature
+from portico.responses.wiring import responses_feature, responses_service
+from portico.routing.wiring import routing_feature
+from portico.server.routes import endpoints_feature
+from portico.ui import ui_feature
 
 
-def assemble(settings: Settings) -> Gateway:
-    gateway = Gateway(settings)
-    controls = install_controls(gateway)
-    if controls is not None:
-        gateway.key_check = controls.check_key
-    install_guards(gateway)
-    install_cache(gateway)
-    install_routing(gateway)
-    return gateway
+def assemble(settings: Settings, *, extra: Sequence[Feature] = ()) -> Gateway:
+    """The gateway for ``settings``; ``extra`` features (tests, embedders) go innermost, last."""
+    metrics = Metrics()
+    controls = Controls.from_settings(settings, registry=metrics.registry) if settings.storage.enabled else None
+    gateway = Gateway(settings, metrics=metrics, access=access_check(settings, controls))
+    files = files_feature(settings, controls)
+    guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
+    gateway.files = files[1] if files is not None else None
+    lane = batch_lane(settings.batch, gateway.files)
+    features = [
+        lane[0] if lane is not None else None,
+        resilience_feature(settings.resilience, gateway.caller),
+        controls_feature(controls) if controls is not None else None,
+        files[0] if files is not None else None,
+        batch_feature(settings.batch, gateway, controls, files[1], lane[1]) if files and lane else None,
+        guards_feature(settings.guards, guard_runtime),
+        cache_feature(settings.cache, price=gateway.price_of, embedder=gateway.embedder),
+        compression_feature(
+            settings.compression,
+            price=gateway.price_of,
+            registry=metrics.registry,
+            embedder=gateway.embedder if settings.embeddings.enabled else None,
+        ),
+        routing_feature(
+            settings.routing,
+            models=gateway.deployments,
+            call_model=gateway.caller.call,
+            price=gateway.price_of,
+            embedder=gateway.embedder,
+        ),
+        endpoints_feature(),
+        responses_feature(responses_service(settings, controls)),
+        moderation_feature(guard_runtime),
+        ui_feature(gateway, controls),
+        *extra,
+    ]
+    return gateway.add(*features)

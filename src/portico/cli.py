@@ -208,6 +208,7 @@ def _register_features() -> None:
     """Feature packages add their commands here (each exposes ``register(app)``)."""
     from portico.auth.cli import register as register_controls
     from portico.cache.cli import register as register_cache
+    from portico.compress.cli import register as register_compress
     from portico.design.cli import register as register_design
     from portico.evals.cli import eval_app
     from portico.evals.cli import register as register_evals
@@ -218,6 +219,7 @@ def _register_features() -> None:
 
     register_controls(app)
     register_cache(app)
+    register_compress(app)
     register_design(app)
     register_evals(app)
     register_guards(app)

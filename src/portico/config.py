@@ -15,12 +15,16 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
+from portico.batch.settings import BatchSettings
 from portico.cache.settings import CacheSettings
+from portico.compress.settings import CompressionSettings
 from portico.errors import ConfigError
+from portico.files.settings import FilesSettings
 from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
 from portico.resilience.settings import ResilienceSettings
+from portico.responses.settings import ResponsesSettings
 from portico.routing.settings import RoutingSettings
 from portico.storage.settings import StorageSettings
 
@@ -43,6 +47,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class CorsSettings(_Section):
+    """Browser cross-origin access: off (no origins) by default. ``"*"`` allows any origin."""
+
+    origins: list[str] = Field(default_factory=list)
+    allow_headers: list[str] = Field(
+        default_factory=lambda: [
+            "authorization",
+            "content-type",
+            "x-api-key",
+            "x-request-id",
+            "x-portico-timeout",
+            "anthropic-version",
+            "openai-beta",
+        ]
+    )
+    max_age: int = Field(default=600, ge=0)
+
+
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -52,6 +74,7 @@ class ServerSettings(_Section):
     # numpy's BLAS threads spin after each call and slow the next embedding on small machines;
     # request-sized math is faster on one thread. null leaves the library's default.
     blas_threads: int | None = Field(default=1, ge=1)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
 
 
 class AuthSettings(_Section):
@@ -63,10 +86,26 @@ class EmbeddingSettings(_Section):
     model_name: str = "local-embed"
     threads: int = Field(default=1, ge=1)
     max_inputs: int = Field(default=2048, ge=1)
+    # What a client's embedding request costs (input tokens; the local model is free by default).
+    price: Price = Field(default_factory=Price)
+    # Other names clients may use for the model, e.g. {"text-embedding-3-small": "local-embed"}.
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _aliases_name_the_model(self) -> EmbeddingSettings:
+        wrong = [a for a, target in self.aliases.items() if target != self.model_name]
+        if wrong:
+            raise ValueError(f"embeddings.aliases must map to '{self.model_name}' (wrong: {', '.join(wrong)})")
+        return self
 
 
 class MetricsSettings(_Section):
-    require_key: bool = False
+    # Who may scrape /metrics: public (default), key (any valid key) or admin (the master key).
+    access: Literal["public", "key", "admin"] | None = None
+    require_key: bool = False  # older spelling of access: key
+
+    def level(self) -> str:
+        return self.access or ("key" if self.require_key else "public")
 
 
 class Settings(_Section):
@@ -81,6 +120,10 @@ class Settings(_Section):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     guards: GuardSettings = Field(default_factory=GuardSettings)
+    responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
+    compression: CompressionSettings = Field(default_factory=CompressionSettings)
+    files: FilesSettings = Field(default_factory=FilesSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 

@@ -8,46 +8,108 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
+from portico.auth.access import AccessCheck
 from portico.config import Settings
 from portico.embeddings import MiniLMEmbedder
+from portico.embeddings.token_ids import Cl100kDecoder
+from portico.errors import ConfigError
+from portico.feature import Access, Feature, GatewayFrozen, Mount, Route
 from portico.observability import Metrics
-from portico.pipeline import Pipeline, Reply, RequestContext, Stage
+from portico.pipeline import Next, Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
-from portico.resilience import ModelCaller, attach, build_deployments
+from portico.resilience import ModelCaller, build_deployments
 from portico.types import Usage
+
+if TYPE_CHECKING:
+    from portico.files import FileService
 
 log = logging.getLogger("portico")
 
-Hook = Callable[[], Awaitable[None]]
-
 
 class Gateway:
-    def __init__(self, settings: Settings, *, stages: Sequence[Stage] = (), metrics: Metrics | None = None) -> None:
+    """The core services (deployments, caller, metrics, embedder, the access check) plus the
+    features composed on it by ``portico.assembly`` (see ``portico.feature`` for the rules).
+
+    ``add`` features in order, then ``freeze`` (done by ``start`` and by the ASGI app): the
+    stage chain and the route table are built once, and a later ``add`` raises GatewayFrozen.
+    """
+
+    def __init__(
+        self, settings: Settings, *, metrics: Metrics | None = None, access: AccessCheck | None = None
+    ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
+        self.access = access or AccessCheck(settings.auth.master_key, metrics=Access(settings.metrics.level()))
         self.deployments = build_deployments(settings)
         self.caller = ModelCaller(self.deployments, settings.resilience, registry=self.metrics.registry)
-        self.stages: list[Stage] = list(stages)
-        self.virtual_models: set[str] = set()  # names answered by stages (routes), not deployments
-        self.on_start: list[Hook] = []
-        self.on_stop: list[Hook] = []
-        # Checks a request's key for protected endpoints (/metrics); set by the controls when on.
-        self.key_check: Callable[[dict[str, str]], Awaitable[None]] | None = None
-        self.extra_routers: list[Any] = []  # FastAPI routers mounted beside the hot path (admin, ...)
-        attach(self)  # /admin/circuits and the shared breaker state (resilience)
+        self._features: list[Feature] = []
+        self.files: FileService | None = None  # the files API, when on (set by assembly; the batch runner reads it)
+        self.token_decoder = Cl100kDecoder()  # token-id embedding inputs, token counts
         self._pipeline: Pipeline | None = None
+        self._metering: tuple[Stage, ...] = ()
+        self._virtual: frozenset[str] = frozenset()
         self._embedder: MiniLMEmbedder | None = None
         self._embedder_lock = asyncio.Lock()
+        self._start_lock = asyncio.Lock()
         self.started = False
 
-    # ---- assembly -------------------------------------------------------------------------
+    # ---- composition ----------------------------------------------------------------------
+    def add(self, *features: Feature | None) -> Gateway:
+        """Append features (None = a feature its settings switched off) in chain order."""
+        if self._pipeline is not None:
+            names = ", ".join(f.name for f in features if f is not None)
+            raise GatewayFrozen(f"the gateway is frozen (started); cannot add feature(s) {names}")
+        self._features.extend(f for f in features if f is not None)
+        self._virtual = self.virtual_models
+        return self
+
+    def freeze(self) -> None:
+        """Build the stage chain once; from now on the composition is fixed (idempotent)."""
+        if self._pipeline is not None:
+            return
+        seen: dict[tuple[str, str], str] = {}
+        for f in self._features:
+            for r in f.routes:
+                other = seen.setdefault((r.method, r.path), f.name)
+                if other != f.name or sum(1 for x in f.routes if (x.method, x.path) == (r.method, r.path)) > 1:
+                    raise ConfigError(f"route {r.method} {r.path} is registered twice ({other}, {f.name})")
+        self._metering = tuple(s for f in self._features for s in f.metering)
+        self._pipeline = Pipeline([*self._metering, *self.stages], self.caller)
+
+    @property
+    def frozen(self) -> bool:
+        return self._pipeline is not None
+
+    @property
+    def features(self) -> tuple[Feature, ...]:
+        return tuple(self._features)
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """The chat stages (after the metering stages), in feature order."""
+        return tuple(s for f in self._features for s in f.stages)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """The hot-path routes of every feature, in feature order."""
+        return tuple(r for f in self._features for r in f.routes)
+
+    @property
+    def mounts(self) -> tuple[Mount, ...]:
+        """The FastAPI routers of every feature, each with its access level."""
+        return tuple(m for f in self._features for m in f.mounts)
+
+    @property
+    def virtual_models(self) -> frozenset[str]:
+        """Names answered by stages (routes), not deployments."""
+        return frozenset(n for f in self._features for n in f.virtual_models)
+
     @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
-            self._pipeline = Pipeline(self.stages, self.caller)
+            raise GatewayFrozen("the gateway is not frozen yet: call freeze() or start() before serving")
         return self._pipeline
 
     def price_of(self, model: str, usage: Usage) -> float:
@@ -58,16 +120,27 @@ class Gateway:
         return float(group[0].price.cost(usage.prompt_tokens, usage.completion_tokens))
 
     def knows_model(self, name: str) -> bool:
-        return name in self.deployments or name in self.virtual_models
+        return name in self.deployments or name in self._virtual
 
     def model_ids(self) -> list[str]:
-        names = [*self.deployments, *sorted(self.virtual_models)]
+        names = [*self.deployments, *sorted(self._virtual)]
         if self.settings.embeddings.enabled:
             names.append(self.settings.embeddings.model_name)
+            names.extend(a for a in self.settings.embeddings.aliases if a not in names)
         return names
 
     async def handle(self, ctx: RequestContext) -> Reply:
+        """Run a chat request through the whole chain (metering, then the chat stages, then the call)."""
+        if self._pipeline is None:  # a gateway used directly (no app, no start): freeze it now
+            self.freeze()
         return await self.pipeline(ctx)
+
+    async def meter(self, ctx: RequestContext, work: Next) -> Reply:
+        """Run non-chat work (embeddings) inside the metering stages only: key permission for
+        ``ctx.model_requested``, limits and budget, the ledger and audit rows, like a chat request."""
+        if self._pipeline is None:
+            self.freeze()
+        return await Pipeline(self._metering, work)(ctx)
 
     # ---- embeddings -----------------------------------------------------------------------
     async def embedder(self) -> MiniLMEmbedder:
@@ -90,13 +163,21 @@ class Gateway:
         return state
 
     async def start(self) -> None:
-        """Load local models and the embedder; run start hooks (storage, limiters, ...)."""
+        """Freeze; load local models and the embedder; run the features' start hooks in order.
+        Idempotent (the ASGI app starts the gateway itself when no lifespan did)."""
+        self.freeze()
+        async with self._start_lock:
+            if not self.started:
+                await self._start()
+
+    async def _start(self) -> None:
         if self.settings.server.blas_threads is not None:
             from threadpoolctl import threadpool_limits
 
             threadpool_limits(self.settings.server.blas_threads, user_api="blas")
-        for hook in self.on_start:
-            await hook()
+        for feature in self._features:
+            for hook in feature.on_start:
+                await hook()
         for group in self.deployments.values():
             for d in group:
                 if isinstance(d.provider, ReadinessProbe):
@@ -106,11 +187,12 @@ class Gateway:
         self.started = True
 
     async def stop(self) -> None:
-        for hook in reversed(self.on_stop):
-            try:
-                await hook()
-            except Exception:
-                log.exception("shutdown hook failed")
+        for feature in reversed(self._features):
+            for hook in reversed(feature.on_stop):
+                try:
+                    await hook()
+                except Exception:
+                    log.exception("shutdown hook of %s failed", feature.name)
         for group in self.deployments.values():
             for d in group:
                 await d.provider.aclose()

@@ -46,6 +46,9 @@ class ModelSettings(_Section):
     api_key: SecretStr | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     price: Price = Field(default_factory=Price)
+    # Batch API lines (async, within 24 h) are billed at batch_price, else at price less batch_discount.
+    batch_price: Price | None = None
+    batch_discount: float = Field(default=0.5, ge=0, le=1)
     context_window: int | None = Field(default=None, ge=1)
     weight: float = Field(default=1.0, gt=0)
     priority: int = 0

@@ -193,11 +193,11 @@ class ChatChunk(BaseModel):
 
 
 class EmbeddingRequest(BaseModel):
+    """``input`` is checked by ``portico.embeddings.inputs`` (strings or token ids) so that a
+    wrong shape gets one clear message instead of one per union member."""
+
     model_config = ConfigDict(extra="allow")
     model: str = Field(min_length=1)
-    input: str | list[str] = Field(min_length=1)
+    input: Any
     encoding_format: Literal["float", "base64"] = "float"
-
-    @property
-    def texts(self) -> list[str]:
-        return [self.input] if isinstance(self.input, str) else list(self.input)
+    dimensions: int | None = Field(default=None, ge=1)

@@ -1,4 +1,4 @@
-"""install_cache on a real Gateway (echo provider): hits through the gateway's own pipeline."""
+"""cache_feature on a real Gateway (echo provider): hits through the gateway's own pipeline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from portico.cache import CacheSettings
-from portico.cache.wiring import install_cache
+from portico.cache.wiring import cache_feature
 from portico.config import settings_from_dict
 from portico.gateway import Gateway
 from portico.pipeline import RequestContext
@@ -27,8 +27,14 @@ async def test_gateway_serves_hits(backend: str) -> None:
     )
     gateway = Gateway(settings)
     prefix = f"portico-test:{uuid.uuid4().hex}:"
-    stage = install_cache(gateway, CacheSettings(enabled=True, backend=backend, key_prefix=prefix))
-    assert stage is not None and gateway.stages == [stage]
+    feature = cache_feature(
+        CacheSettings(enabled=True, backend=backend, key_prefix=prefix),
+        price=gateway.price_of,
+        embedder=gateway.embedder,
+    )
+    assert feature is not None
+    gateway.add(feature)
+    assert gateway.stages == feature.stages and len(feature.stages) == 1
     await gateway.start()
     try:
         first = ask("What is the capital of France?")
@@ -53,5 +59,4 @@ async def test_gateway_serves_hits(backend: str) -> None:
 def test_nothing_installed_when_disabled() -> None:
     settings = settings_from_dict({"models": [{"name": "echo", "provider": "echo"}]}, env={})
     gateway = Gateway(settings)
-    assert install_cache(gateway, CacheSettings(enabled=False)) is None
-    assert gateway.stages == []
+    assert cache_feature(CacheSettings(enabled=False), price=gateway.price_of, embedder=gateway.embedder) is None

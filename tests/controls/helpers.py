@@ -6,7 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from portico.auth.access import AccessCheck
 from portico.auth.controls import Controls
+from portico.auth.principal import STATE_KEY
+from portico.feature import Access
 from portico.pipeline import ChunkStream, Pipeline, Reply, RequestContext
 from portico.types import ChatChunk, ChatRequest, ChatResponse, Choice, ChunkChoice, Delta, ResponseMessage, Usage
 
@@ -68,8 +71,23 @@ def make_ctx(
     )
 
 
-def pipeline(controls: Controls, upstream: Upstream) -> Pipeline:
-    return Pipeline([controls.accounting, controls.auth, controls.admission], upstream)
+class Door:
+    """What the server does for a keyed route: the access check, then the controls' stages."""
+
+    def __init__(self, controls: Controls, upstream: Upstream) -> None:
+        self.access = AccessCheck(controls.master_key, controls.resolver, on_refused=controls.record_refusal)
+        self.pipeline = Pipeline([controls.accounting, controls.permission, controls.admission], upstream)
+
+    async def __call__(self, ctx: RequestContext) -> Reply:
+        grant = await self.access.check(Access.KEY, ctx.headers, ctx.request_id, "POST /v1/chat/completions")
+        ctx.caller = grant.caller
+        if grant.principal is not None:
+            ctx.state[STATE_KEY] = grant.principal
+        return await self.pipeline(ctx)
+
+
+def pipeline(controls: Controls, upstream: Upstream) -> Door:
+    return Door(controls, upstream)
 
 
 async def drain(reply: Reply, ctx: RequestContext) -> str:

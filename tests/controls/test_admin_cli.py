@@ -9,18 +9,18 @@ from pathlib import Path
 import httpx
 import pytest
 import typer
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from portico.auth.cli import register
 from portico.auth.keys import KeyManager
-from portico.errors import PorticoError
+from portico.feature import Access, Feature, Mount
+from portico.gateway import Gateway
+from portico.server import PorticoApp
 from portico.server.admin import admin_router
 from portico.storage.records import RequestRecord
 from portico.storage.settings import StorageSettings
 from portico.storage.sql import SqlStore
+from portico.testing import make_settings
 
 MASTER = "sk-admin-master-0123456789"
 
@@ -29,12 +29,14 @@ MASTER = "sk-admin-master-0123456789"
 async def admin(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, SqlStore]]:
     store = SqlStore(StorageSettings(url=f"sqlite+aiosqlite:///{tmp_path}/a.db"))
     await store.start()
-    app = FastAPI()
-    app.include_router(admin_router(store, KeyManager(store), SecretStr(MASTER)))
-
-    @app.exception_handler(PorticoError)
-    async def _render(_: object, exc: PorticoError) -> JSONResponse:
-        return JSONResponse(exc.payload(), status_code=exc.status, headers=exc.response_headers())
+    # The admin router behind the real door (which checks the master key), without the rest.
+    settings = make_settings(
+        [{"name": "echo", "provider": "echo"}], embeddings={"enabled": False}, auth={"master_key": MASTER}
+    )
+    gateway = Gateway(settings).add(
+        Feature("admin", mounts=(Mount(admin_router(store, KeyManager(store)), Access.ADMIN),))
+    )
+    app = PorticoApp(gateway)
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin") as client:
         yield client, store

@@ -8,9 +8,6 @@ from pathlib import Path
 
 import httpx
 
-from portico.assembly import assemble
-from portico.auth.controls import Controls
-from portico.auth.wiring import install_controls
 from portico.config import settings_from_dict
 from portico.server import create_app
 from portico.storage.settings import StorageSettings
@@ -56,10 +53,7 @@ async def test_client_disconnect_mid_stream(tmp_path: Path) -> None:
             },
             env={},
         )
-        gw = assemble(settings)
-        if not any(isinstance(getattr(h, "__self__", None), Controls) for h in gw.on_start):
-            install_controls(gw)
-        with serve_in_thread(create_app(settings, gateway=gw)) as url:
+        with serve_in_thread(create_app(settings)) as url:
             async with httpx.AsyncClient(base_url=url, timeout=10) as client:
                 created = await client.post(
                     "/admin/keys", json={"max_concurrency": 1}, headers={"Authorization": f"Bearer {MASTER}"}

@@ -10,7 +10,6 @@ import pytest
 
 from portico.assembly import assemble
 from portico.auth.controls import Controls
-from portico.auth.wiring import install_controls
 from portico.config import settings_from_dict
 from portico.server import create_app
 
@@ -29,10 +28,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Cont
         env={},
     )
     gw = assemble(settings)
-    # assemble() installs the controls once the gateway wires them; before that, install them here.
-    installed = next((h.__self__ for h in gw.on_start if isinstance(getattr(h, "__self__", None), Controls)), None)
-    installed = installed or install_controls(gw)
-    assert installed is not None
+    installed = next(h.__self__ for f in gw.features for h in f.on_start if isinstance(h.__self__, Controls))  # type: ignore[attr-defined]
     app = create_app(settings, gateway=gw)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         yield client, installed

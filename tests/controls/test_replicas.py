@@ -66,7 +66,7 @@ async def ledger_rows(cluster: Cluster, key_id: str, expected: int, timeout: flo
 async def test_three_replicas_admit_exactly_rpm_and_never_overspend(cluster: Cluster) -> None:
     urls = [cluster.url(i) for i in range(3)]
     probe = await blast(urls, "sk-pt-not-a-key", 3, 3)
-    assert [o.status for o in probe] == [401] * 3, "portico serve must install the controls (install_controls)"
+    assert [o.status for o in probe] == [401] * 3, "portico serve must compose the controls (assembly.controls_feature)"
     rpm_key, rpm_secret = await cluster.create_key(name="rpm", rpm=20)
     outcomes = await blast(urls, rpm_secret, 120, 24)
     statuses = [o.status for o in outcomes]

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from portico.design.catalog import Catalog, load_catalog
+from portico.design.measurements import Measurement, Measurements, load_measurements
 
 EXAMPLE: dict[str, Any] = {
     "use_case": "customer support answers from our help center",
@@ -31,10 +32,7 @@ EXAMPLE: dict[str, Any] = {
 
 ASSUMPTIONS: dict[str, float] = {
     "p95_over_typical": 1.5,
-    "gateway_cpu_ms_per_request": 0.5,
-    "semantic_cache_cpu_ms_per_request": 4.0,
-    "pii_guard_cpu_ms_per_request": 8.0,
-    "injection_guard_cpu_ms_per_request": 1.0,
+    "p95_over_typical_self_hosted": 1.2,
     "rag_retrieval_cpu_ms_per_request": 6.0,
     "replica_target_utilisation": 0.6,
     "cores_per_replica": 1,
@@ -43,18 +41,38 @@ ASSUMPTIONS: dict[str, float] = {
     "growth_horizon_months": 6,
     "days_per_month": 30,
     "hours_per_month": 730,
-    "semantic_cache_capture": 0.5,
-    "cache_capture_fast_changing_knowledge": 0.5,
-    "default_simple_query_share": 0.5,
-    "default_cascade_escalation": 0.3,
-    "compression_input_reduction": 0.2,
+    "exact_share_of_repeats": 0.5,
+    "cache_ttl_capture_fast_changing_knowledge": 0.5,
     "compression_min_input_tokens": 500,
-    "fast_tier_quality_floor": 0.75,
-    "quality_tie": 0.02,
+    "ensemble_error_correlation": 0.5,
+    "cascade_check_output_tokens": 4,
+    "fallback_max_cost_ratio": 2.0,
     "gateway_replica_usd_month": 10.0,
     "redis_usd_month": 50.0,
     "postgres_usd_month": 60.0,
 }
+# Round figures for hand-computed examples: guards add a flat 10 ms (5 ms in parallel), the
+# semantic tier serves 20% of paraphrases, and the router's strong share equals the share of
+# the quality gap it recovers (a straight line).
+MEASUREMENTS: dict[str, dict[str, Any]] = {
+    "gateway_cpu_ms_per_request": {"value": 1.0, "source": "test"},
+    "gateway_cpu_ms_per_request_redis": {"value": 1.0, "source": "test"},
+    "guard_p95_ms": {"points": [[0, 10.0], [100000, 10.0]], "source": "test"},
+    "guard_parallel_added_p95_ms": {"value": 5.0, "source": "test"},
+    "guard_sequential_added_p95_ms": {"value": 10.0, "source": "test"},
+    "semantic_cache_recall": {"value": 0.2, "source": "test"},
+    "semantic_cache_false_hit_share": {"value": 0.05, "source": "test"},
+    "embed_p95_ms": {"value": 2.0, "source": "test"},
+    "semantic_lookup_p95_ms": {"value": 0.0, "source": "test"},
+    "router_p95_ms": {"value": 0.0, "source": "test"},
+    "compression_answer_kept_at_2x": {"value": 1.0, "source": "test"},
+    "router_strong_share_curve": {"points": [[0, 0], [1, 1]], "source": "test"},
+}
+
+
+def mini_measurements(**overrides: dict[str, Any]) -> Measurements:
+    raw = {**MEASUREMENTS, **overrides}
+    return Measurements(figures={k: Measurement.model_validate(v) for k, v in raw.items()})
 
 
 def _api(
@@ -90,6 +108,11 @@ def mini_catalog(**overrides: float) -> Catalog:
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def measurements() -> Measurements:
+    return load_measurements()
 
 
 @pytest.fixture

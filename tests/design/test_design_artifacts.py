@@ -1,6 +1,7 @@
 """Golden files for the example's artifacts, and the emitted files load where they are used:
-portico.yaml in the gateway's config loader (and a gateway serving it against the fake
-upstream), targets.yaml in the eval harness, alerts.yml as Prometheus rule groups."""
+portico.yaml in the gateway's settings model and a running gateway (every example requirements
+file round-trips design -> serve against the fake upstream), targets.yaml in the eval harness,
+alerts.yml as Prometheus rule groups at the seed's levels."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from portico.config import load_config, settings_from_dict
 from portico.design.artifacts import render_all, write_artifacts
 from portico.design.catalog import Catalog
-from portico.design.plan import design
+from portico.design.check import embedded_stores
+from portico.design.plan import Design, design
+from portico.design.render_config import ROUTE_NAME
 from portico.design.requirements import load_requirements, parse_requirements
 from portico.evals.targets import load_targets as eval_load_targets
 from portico.server import create_app
@@ -24,6 +28,11 @@ from .conftest import EXAMPLE
 
 GOLDEN = Path(__file__).parent / "golden" / "example"
 REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(
+    p
+    for p in (REPO / "examples").glob("*.yaml")
+    if p.read_text().lstrip().startswith(("#", "use_case")) and "use_case:" in p.read_text()
+)
 UPDATE = os.environ.get("PORTICO_UPDATE_GOLDEN") == "1"  # regenerate: PORTICO_UPDATE_GOLDEN=1 pytest tests/design
 
 
@@ -46,39 +55,62 @@ def test_emitted_files_load_where_they_are_used(catalog: Catalog, tmp_path: Path
     d = design(parse_requirements(EXAMPLE), catalog)
     write_artifacts(d, tmp_path)
     settings = load_config(tmp_path / "portico.yaml", env={})
-    assert settings.model_names() == [t.model.name for t in d.models.tiers]
+    assert settings.model_names() == [m.name for m in d.serving_models()]
     assert settings.auth.master_key is None  # env var unset -> open dev mode, still starts
-    assert settings.resilience.policy("mistral-large").fallbacks == ["local"]
-    assert settings.resilience.policy("mistral-small").fallbacks == ["local"]
-    big = settings.deployments("mistral-large")[0]
-    assert big.price.input_per_mtok == 2.0 and big.upstream_model == "mistral-large-latest"
+    assert settings.guards.default.canary and {g.type for g in settings.guards.default.input} >= {
+        "pii",
+        "injection",
+        "content",
+    }
+    assert settings.cache.enabled and settings.cache.partition == "key"  # high sensitivity + PII
+    assert settings.storage.store_prompts is False and settings.storage.durability == "commit"
     with_env = load_config(tmp_path / "portico.yaml", env={"MISTRAL_API_KEY": "k", "PORTICO_MASTER_KEY": "m"})
     assert with_env.auth.master_key is not None and with_env.auth.master_key.get_secret_value() == "m"
 
-    specs = {s.metric: str(s.target) for s in eval_load_targets(tmp_path / "targets.yaml")}
-    # budget 3000 / 6,000,000 requests x 1000 = $0.5 per 1K; cache target = expected hit rate 21%
-    assert specs == {
-        "accuracy": ">= 0.9",
-        "p95_ms": "<= 1500",
-        "error_rate": "<= 0.01",
-        "cost_per_1k": "<= 0.5",
-        "cache_hit_rate": ">= 0.21",
-    }
+    specs = {s.metric: (str(s.target), str(s.critical)) for s in eval_load_targets(tmp_path / "targets.yaml")}
+    # the seed's table: p95 target 2x / critical 3x the 1,500 ms requirement; errors 1% / 5%; cache 60% / 40%;
+    # cost: budget 3000 / 6,000,000 requests x 1000 = $0.5 per 1K, critical 150%
+    assert specs["p95_ms"] == ("<= 3000", "<= 4500")
+    assert specs["error_rate"] == ("<= 0.01", "<= 0.05")
+    assert specs["cache_hit_rate"] == (">= 0.6", ">= 0.4")
+    assert specs["cost_per_1k"] == ("<= 0.5", "<= 0.75")
+    assert specs["accuracy"] == (">= 0.9", ">= 0.8")
 
     rules = yaml.safe_load((tmp_path / "alerts.yml").read_text())["groups"][0]["rules"]
-    exprs = " ".join(r["expr"] for r in rules)
-    for metric in (
-        "portico_request_duration_seconds_bucket",
-        "portico_requests_total",
-        "portico_cost_usd_total",
-        "portico_cache_lookups_total",
-        "portico_guard_verdicts_total",
-        "portico_gateway_overhead_seconds_bucket",
-    ):
-        assert metric in exprs
+    by_name = {r["alert"]: r for r in rules}
+    assert by_name["PorticoLatencyP95Critical"]["expr"].endswith("> 4.5")
+    assert by_name["PorticoErrorRateCritical"]["expr"].endswith("> 0.05")
+    assert by_name["PorticoSpendCritical"]["expr"].endswith("> 4500")
+    assert by_name["PorticoCacheHitRateCritical"]["expr"].endswith("< 0.4")
     assert {r["labels"]["severity"] for r in rules} == {"warning", "critical"}
     md = (tmp_path / "architecture.md").read_text()
-    assert "```mermaid" in md and "flowchart LR" in md and "| step |" in md
+    for section in (
+        "```mermaid",
+        "## Plan search",
+        "| step |",
+        "## RAG design",
+        "## Eval plan",
+        "groundedness",
+        "## Rollout plan",
+        "Shadow",
+        "Canary",
+        "## Failure modes and runbook",
+        "Stale index",
+        "Cache serving the wrong tenant",
+        "Failover cost blow-up",
+        "Provider outage",
+        "## Alerts and targets",
+    ):
+        assert section in md, section
+    evals = md.split("## Eval plan")[1].split("\n## ")[0]
+    assert "groundedness" in evals and "recall@5" in evals
+
+
+def test_free_text_rag_is_not_judged_by_exact_match(catalog: Catalog) -> None:
+    raw = {**EXAMPLE, "output": {"format": "text"}}
+    md = render_all(design(parse_requirements(raw), catalog))["architecture.md"]
+    evals = md.split("## Eval plan")[1].split("\n## ")[0]
+    assert "not by exact match" in evals and "groundedness" in evals
 
 
 def _point_at(raw: dict[str, Any], up: FakeUpstream) -> dict[str, Any]:
@@ -90,31 +122,56 @@ def _point_at(raw: dict[str, Any], up: FakeUpstream) -> dict[str, Any]:
     return raw
 
 
-async def test_emitted_config_serves_chat_through_the_fake_upstream(catalog: Catalog, tmp_path: Path) -> None:
-    # A US variant: OpenAI-compatible fast and powerful tiers, an Anthropic fallback (no local model to load).
-    req = parse_requirements({**EXAMPLE, "data": {"residency": "any", "pii": True}, "latency_p95_ms": 60000})
-    d = design(req, catalog)
-    providers = {t.model.provider for t in d.models.tiers}
-    assert providers == {"openai", "anthropic"}
-    write_artifacts(d, tmp_path)
-    raw = yaml.safe_load((tmp_path / "portico.yaml").read_text())
-    async with FakeUpstream(reply="Reset it from Settings > Account.") as up:
-        env = {"OPENAI_API_KEY": "sk-test", "ANTHROPIC_API_KEY": "sk-ant-test", "MISTRAL_API_KEY": "mk"}
-        raw = _point_at(raw, up)
-        # keep any storage the gateway opens inside the test's directory
-        raw["storage"] = {"url": f"sqlite+aiosqlite:///{tmp_path / 'portico.db'}", "wal_dir": str(tmp_path / "wal")}
-        settings = settings_from_dict(raw, env=env, source="emitted portico.yaml")
-        app = create_app(settings)
-        await app.gateway.start()
-        try:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
-                for t in d.models.tiers:
-                    resp = await client.post(
+async def _serve(d: Design, raw: dict[str, Any], up: FakeUpstream, tmp: Path, message: str) -> list[httpx.Response]:
+    env = {
+        "OPENAI_API_KEY": "sk-test",
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "MISTRAL_API_KEY": "mk",
+        "PORTICO_MASTER_KEY": "sk-master",
+    }
+    cfg, _ = embedded_stores(_point_at(raw, up), tmp)
+    settings = settings_from_dict(cfg, env=env, source="emitted portico.yaml")
+    app = create_app(settings)
+    await app.gateway.start()
+    names = [m.name for m in d.chosen.plan.models] if d.chosen is not None else []
+    if d.chosen is not None and d.chosen.plan.kind != "single":
+        names.append(ROUTE_NAME)
+    out = []
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+            for name in names:
+                out.append(
+                    await client.post(
                         "/v1/chat/completions",
-                        json={"model": t.model.name, "messages": [{"role": "user", "content": "How do I reset?"}]},
+                        headers={"authorization": "Bearer sk-master"},
+                        json={"model": name, "messages": [{"role": "user", "content": message}], "temperature": 0},
                     )
-                    assert resp.status_code == 200, resp.text
-                    assert resp.json()["choices"][0]["message"]["content"] == "Reset it from Settings > Account."
-        finally:
-            await app.gateway.stop()
-    assert len(up.requests) == len(d.models.tiers)
+                )
+    finally:
+        await app.gateway.stop()
+    return out
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+async def test_every_example_round_trips_design_to_serve(catalog: Catalog, tmp_path: Path, path: Path) -> None:
+    d = design(load_requirements(path), catalog)
+    raw = yaml.safe_load(render_all(d)["portico.yaml"])
+    async with FakeUpstream(reply="Reset it from Settings > Account.") as up:
+        answers = await _serve(d, raw, up, tmp_path, "How do I reset my password?")
+    assert answers, "the plan serves no model"
+    for resp in answers:
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["choices"][0]["message"]["content"] == "Reset it from Settings > Account."
+    assert up.requests, "no request reached the upstream"
+
+
+async def test_card_numbers_never_reach_the_model(catalog: Catalog, tmp_path: Path) -> None:
+    d = design(load_requirements(REPO / "examples" / "requirements-pci.yaml"), catalog)
+    raw = yaml.safe_load(render_all(d)["portico.yaml"])
+    async with FakeUpstream(reply="Your card ending 1111 is blocked.") as up:
+        answers = await _serve(
+            d, raw, up, tmp_path, "My card 4111 1111 1111 1111 was charged twice. Regards, Jane Smith"
+        )
+    assert all(r.status_code == 200 for r in answers), [r.text for r in answers]
+    sent = " ".join(str(x.body) for x in up.requests)
+    assert "4111" not in sent and "Jane Smith" not in sent

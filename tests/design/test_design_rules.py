@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any
 
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portico.config import settings_from_dict
+from portico.design.artifacts import render_all
 from portico.design.catalog import Catalog
 from portico.design.plan import Design, design
 from portico.design.render_config import render_config
@@ -25,11 +25,6 @@ def run(catalog: Catalog, raw: dict[str, Any]) -> Design:
 
 def rules(d: Design) -> set[str]:
     return {x.rule for x in d.decisions()}
-
-
-def tier(d: Design, name: str) -> str | None:
-    t = d.models.get(name)
-    return None if t is None else t.model.name
 
 
 # ---- customisation approach: prompt engineering first, RAG, fine-tuning ---------------------
@@ -52,8 +47,8 @@ APPROACH_CASES = [
         set(),
     ),
     (
-        "latency only a small model meets -> fine-tuning",
-        {"latency_p95_ms": 99, "traffic": {"avg_input_tokens": 50, "avg_output_tokens": 2}},
+        "latency under 100 ms -> fine-tuned small model (any output length)",
+        {"latency_p95_ms": 99, "traffic": {"avg_input_tokens": 50, "avg_output_tokens": 40}},
         "fine_tuning",
         {"CUST-FT-LATENCY", "M-SELFHOST-LATENCY"},
         set(),
@@ -80,201 +75,170 @@ def test_approach_tree(
     assert not absent & rules(d)
 
 
-# ---- model selection by latency / budget / domain / constraints ------------------------------
-MODEL_CASES: list[tuple[str, dict[str, Any], dict[str, str | None], set[str]]] = [
+# ---- hard constraints: which models may serve at all ---------------------------------------------
+EXCLUSION_CASES: list[tuple[str, dict[str, Any], str, set[str]]] = [
+    ("residency eu drops US-hosted APIs", {"data": {"residency": "eu"}}, "M-RESIDENCY", {"gpt-4.1", "claude-3-haiku"}),
     (
-        "residency eu keeps only EU and self-hosted models",
-        {"data": {"residency": "eu"}, "latency_p95_ms": 60000},
-        {"powerful": "mistral-large", "fast": "mistral-small"},
-        {"M-RESIDENCY", "T-POWERFUL", "T-FAST"},
+        "a field's residency binds the whole request",
+        {"data": {"fields": {"iban": {"kind": "iban", "residency": "eu"}}}},
+        "M-RESIDENCY",
+        {"gpt-4.1"},
     ),
-    (
-        "a tie within 0.02 goes to the cheaper model (mistral-large 0.84 vs self-hosted llama 0.86)",
-        {"data": {"residency": "eu"}, "latency_p95_ms": 60000},
-        {"powerful": "mistral-large"},
-        set(),
-    ),
-    (
-        "domain: extraction ranks only models strong at it",
-        {"task": "extraction", "data": {"residency": "eu"}, "latency_p95_ms": 60000},
-        {"powerful": "llama-3.3-70b"},
-        {"M-DOMAIN"},
-    ),
-    (
-        "hipaa drops models without a BAA",
-        {"compliance": ["hipaa"], "data": {"residency": "eu"}, "latency_p95_ms": 60000},
-        {"powerful": "llama-3.3-70b", "fast": None},
-        {"M-HIPAA", "OPT-ROUTE-SKIP"},
-    ),
-    (
-        "context window too small",
-        {"traffic": {"avg_input_tokens": 150000}, "latency_p95_ms": 60000},
-        {"powerful": "gpt-4.1"},
-        {"M-CONTEXT"},
-    ),
-    (
-        "self-hosting not warranted by default",
-        {"latency_p95_ms": 60000},
-        {"powerful": "gpt-4.1", "fast": "mistral-small"},
-        {"M-SELFHOST-NOT-NEEDED"},
-    ),
-    (
-        "latency < 100 ms: only self-hosted models",
-        {"latency_p95_ms": 99, "traffic": {"avg_input_tokens": 50, "avg_output_tokens": 2}},
-        {"powerful": "llama-3.1-8b"},
-        {"M-SELFHOST-LATENCY"},
-    ),
-    (
-        "a tight latency target narrows the pool to fast models",
-        {"latency_p95_ms": 3000},
-        {"powerful": "mistral-small", "fast": None},
-        {"T-POWERFUL"},
-    ),
-    (
-        "unreachable latency is flagged, not hidden",
-        {"latency_p95_ms": 500},
-        {"powerful": "gpt-4.1"},
-        {"M-LATENCY-UNMET"},
-    ),
-    (
-        "fallback on another provider's endpoint",
-        {"latency_p95_ms": 60000},
-        {"fallback": "claude-3-5-sonnet"},
-        {"T-FALLBACK"},
-    ),
-    (
-        "no hosted fallback on another endpoint -> embedded local model",
-        {"data": {"residency": "eu"}, "latency_p95_ms": 60000},
-        {"fallback": "local"},
-        {"T-FALLBACK-LOCAL"},
-    ),
+    ("hipaa drops models without a BAA", {"compliance": ["hipaa"]}, "M-HIPAA", {"mistral-small", "mistral-large"}),
+    ("in-house data drops every hosted API", {"data": {"in_house": True}}, "M-IN-HOUSE", {"gpt-4.1", "mistral-small"}),
+    ("context window too small", {"traffic": {"avg_input_tokens": 150000}}, "M-CONTEXT", {"mistral-small", "local"}),
+    ("tool use drops the embedded model", {"agent": {"tool_use": True}}, "M-TOOLS", {"local"}),
+    ("code drops models not strong at it", {"task": "code"}, "M-DOMAIN", {"gpt-4o-mini", "mistral-small"}),
+    ("self-hosting not warranted by default", {}, "M-SELFHOST-NOT-NEEDED", {"llama-3.3-70b", "llama-3.1-8b"}),
+    ("p95 < 100 ms drops hosted APIs", {"latency_p95_ms": 80}, "M-SELFHOST-LATENCY", {"gpt-4.1-nano"}),
 ]
 
 
-@pytest.mark.parametrize(("name", "raw", "tiers", "present"), MODEL_CASES, ids=[c[0] for c in MODEL_CASES])
-def test_model_selection(
-    catalog: Catalog, name: str, raw: dict[str, Any], tiers: dict[str, str | None], present: set[str]
+@pytest.mark.parametrize(("name", "raw", "rule", "models"), EXCLUSION_CASES, ids=[c[0] for c in EXCLUSION_CASES])
+def test_hard_constraints_exclude_models(
+    catalog: Catalog, name: str, raw: dict[str, Any], rule: str, models: set[str]
 ) -> None:
     d = run(catalog, raw)
-    for t, model in tiers.items():
-        assert tier(d, t) == model, t
-    assert present <= rules(d)
+    dropped = {x.choice.removeprefix("exclude ") for x in d.result.excluded if x.rule == rule}
+    assert models <= dropped
+    assert d.chosen is None or not {m.name for m in d.chosen.plan.models} & dropped
 
 
-def test_unmet_latency_offers_computed_relaxations(catalog: Catalog) -> None:
-    d = run(catalog, {"latency_p95_ms": 500})
-    unmet = {u.requirement: u for u in d.unmet}
-    changes = [r["change"] for r in unmet["latency_p95_ms"].relaxations]
-    assert any("time to first token" in c for c in changes)
-    assert any(c.startswith("raise latency_p95_ms") for c in changes)
+def test_contradictory_field_residencies_are_an_error() -> None:
+    with pytest.raises(ConfigError, match="no region satisfies both"):
+        parse_requirements({"data": {"fields": {"a": {"residency": "eu"}, "b": {"residency": "us"}}}})
 
 
-# ---- cost optimisations -----------------------------------------------------------------------
-OPT_CASES = [
-    ("repeats -> cache", {"traffic": {"repeat_query_share": 0.3}}, "OPT-CACHE", "OPT-CACHE-SKIP"),
-    ("no repeats -> no cache", {"traffic": {"repeat_query_share": 0.01}}, "OPT-CACHE-SKIP", "OPT-CACHE"),
-    ("generous latency -> cascade", {"latency_p95_ms": 60000}, "OPT-CASCADE", "OPT-ROUTE"),
-    ("tight latency -> routing", {"latency_p95_ms": 5000}, "OPT-ROUTE", "OPT-CASCADE"),
-    ("batch_ok -> batch API", {"batch_ok": True}, "OPT-BATCH", "OPT-BATCH-SKIP"),
-    ("interactive -> no batch", {"batch_ok": False}, "OPT-BATCH-SKIP", "OPT-BATCH"),
-    ("long prompts -> compression", {"traffic": {"avg_input_tokens": 2000}}, "OPT-COMPRESS", "OPT-COMPRESS-SKIP"),
-    ("short prompts -> no compression", {"traffic": {"avg_input_tokens": 100}}, "OPT-COMPRESS-SKIP", "OPT-COMPRESS"),
+# ---- levers: cache scope, compression, guards -----------------------------------------------------
+CACHE_CASES = [
+    ("no repeats -> no cache", {"traffic": {"repeat_query_share": 0.01}}, "off", None, "OPT-CACHE-SKIP"),
+    (
+        "low sensitivity -> one shared cache",
+        {"data": {"sensitivity": "low"}},
+        "semantic",
+        "global",
+        "CACHE-SCOPE-GLOBAL",
+    ),
+    ("medium -> per team", {}, "semantic", "team", "CACHE-SCOPE-TEAM"),
+    ("personal data -> per key", {"data": {"pii": True}}, "semantic", "key", "CACHE-SCOPE-KEY"),
+    (
+        "health data with many repeats -> exact, per key, never a shared semantic cache",
+        {"data": {"fields": {"notes": {"kind": "health"}}}, "traffic": {"repeat_query_share": 0.8}},
+        "exact",
+        "key",
+        "CACHE-HEALTH",
+    ),
+    ("hipaa -> exact, per key", {"compliance": ["hipaa"]}, "exact", "key", "CACHE-HEALTH"),
 ]
 
 
-@pytest.mark.parametrize(("name", "raw", "present", "absent"), OPT_CASES, ids=[c[0] for c in OPT_CASES])
-def test_cost_optimisations(catalog: Catalog, name: str, raw: dict[str, Any], present: str, absent: str) -> None:
-    base: dict[str, Any] = {"latency_p95_ms": 60000}
-    base.update(raw)
+@pytest.mark.parametrize(("name", "raw", "tier", "partition", "rule"), CACHE_CASES, ids=[c[0] for c in CACHE_CASES])
+def test_cache_scope_is_safe_for_the_data(
+    catalog: Catalog, name: str, raw: dict[str, Any], tier: str, partition: str | None, rule: str
+) -> None:
+    base: dict[str, Any] = {"traffic": {"repeat_query_share": 0.4}}
+    for k, v in raw.items():
+        base[k] = {**base.get(k, {}), **v} if isinstance(v, dict) else v
     d = run(catalog, base)
-    assert present in rules(d)
-    assert absent not in rules(d)
-    applied = [s.rule for s in d.cost.steps]
-    if not present.endswith("SKIP"):
-        assert present in applied
-        step = d.cost.steps[applied.index(present)]
-        assert step.saving_usd > 0, "an applied optimisation must save money"
+    assert d.cache.tier == tier
+    if partition is not None:
+        assert d.cache.partition == partition
+    assert rule in rules(d)
+    cfg = yaml.safe_load(render_config(d))["cache"]
+    assert cfg["enabled"] is (tier != "off")
+    if tier != "off":
+        assert (cfg["tier"], cfg["partition"]) == (tier, partition)
 
 
-def test_cache_hit_rate_comes_from_the_repeat_share(catalog: Catalog) -> None:
-    slow = run(catalog, {"traffic": {"repeat_query_share": 0.4}, "knowledge": {"changes": "rarely"}})
-    fast = run(catalog, {"traffic": {"repeat_query_share": 0.4}, "knowledge": {"changes": "daily"}})
-    hit = {x.rule: x.numbers for x in slow.cost.decisions}["OPT-CACHE"]["expected_hit_rate"]
-    hit_fast = {x.rule: x.numbers for x in fast.cost.decisions}["OPT-CACHE"]["expected_hit_rate"]
-    assert hit == pytest.approx(0.4 * catalog.a("semantic_cache_capture"))
-    assert hit_fast == pytest.approx(0.4 * catalog.a("cache_capture_fast_changing_knowledge"))
+def test_cache_hit_rate_uses_the_measured_semantic_recall(catalog: Catalog, measurements: Any) -> None:
+    d = run(catalog, {"traffic": {"repeat_query_share": 0.4, "exact_repeat_share": 0.1}})
+    recall = measurements.v("semantic_cache_recall")
+    assert d.cache.hit_rate == pytest.approx(0.1 + 0.3 * recall)
+    step = next(s for s in d.steps if s.rule == "OPT-CACHE")
+    assert "docs/cache.md" in step.source and "recall" in step.source
 
 
-# ---- budget ------------------------------------------------------------------------------------
-def test_budget_met_and_unmet(catalog: Catalog, example: dict[str, Any]) -> None:
-    d = run(catalog, example)
-    unmet = {u.requirement: u for u in d.unmet}
-    assert "budget.usd_per_month" in unmet
-    relax = unmet["budget.usd_per_month"].relaxations
-    assert any(r["meets_budget"] and "fast tier" in r["change"] for r in relax)
-    assert d.to_json()["cost"]["within_budget"] is False
-    example["budget"]["usd_per_month"] = 100000
-    rich = run(catalog, example)
-    assert "budget.usd_per_month" not in {u.requirement for u in rich.unmet}
-    assert rich.to_json()["cost"]["within_budget"] is True
+def test_compression_is_not_counted_without_the_feature_or_a_measurement(catalog: Catalog) -> None:
+    d = run(catalog, {"traffic": {"avg_input_tokens": 3000}})
+    assert rules(d) & {"OPT-COMPRESS-UNAVAILABLE", "OPT-COMPRESS-UNMEASURED", "OPT-COMPRESS"}
+    if "OPT-COMPRESS" not in rules(d):
+        assert d.compression == 0.0 and all(s.rule != "OPT-COMPRESS" for s in d.steps)
+
+
+def test_guards_run_first_when_nothing_may_reach_the_provider(catalog: Catalog) -> None:
+    plain = run(catalog, {})
+    strict = run(catalog, {"compliance": ["soc2"]})
+    assert plain.guards_parallel and not strict.guards_parallel
+    gp = yaml.safe_load(render_config(plain))["guards"]["default"]
+    assert gp["parallel"] is True and gp["canary"] is True
+
+
+# ---- the search's objective ------------------------------------------------------------------------
+def test_quality_is_compared_with_min_accuracy(catalog: Catalog) -> None:
+    d = run(catalog, {"quality": {"min_accuracy": 0.95}, "latency_p95_ms": 60000})
+    assert d.chosen is not None and "quality" in d.chosen.broken
+    assert "quality" in d.summary() and not d.result.feasible
+    assert "highest_quality" in d.result.pareto
+
+
+def test_accuracy_critical_buys_the_most_quality_the_budget_allows(catalog: Catalog) -> None:
+    d = run(catalog, {"quality": {"min_accuracy": 0.85, "accuracy_critical": True}, "latency_p95_ms": 60000})
+    assert d.chosen is not None and d.chosen.plan.kind == "ensemble"
+    assert d.chosen.quality == max(e.quality for e in d.result.estimates if e.feasible)
+    route = yaml.safe_load(render_config(d))["routing"]["routes"][0]
+    assert route["policy"] == "ensemble" and len(route["models"]) == 3
+
+
+def test_fallback_is_priced_sanely_not_the_best_model(catalog: Catalog) -> None:
+    d = run(catalog, {"quality": {"min_accuracy": 0.8}, "latency_p95_ms": 60000})
+    assert d.chosen is not None and d.fallback is not None
+    primary = max(d.chosen.plan.models, key=lambda m: m.price.output_per_mtok if m.price else 0)
+    assert d.fallback.price is not None and primary.price is not None
+    assert d.fallback.endpoint not in {m.endpoint for m in d.chosen.plan.models}
+    assert d.fallback.price.output_per_mtok <= 2 * primary.price.output_per_mtok
+    assert d.fallback.name != "claude-3-5-sonnet"  # 25x gpt-4.1-nano's output price
+
+
+def test_unmet_latency_names_the_binding_constraint(catalog: Catalog) -> None:
+    d = run(catalog, {"latency_p95_ms": 500, "quality": {"min_accuracy": 0.7}})
+    assert not d.result.feasible
+    assert ("latency_p95",) in d.result.binding
+    assert "fastest" in d.result.pareto
 
 
 # ---- capacity ----------------------------------------------------------------------------------
 CAPACITY_CASES = [
-    ("trickle: one replica, embedded state", {"traffic": {"requests_per_day": 1000}}, 1, "CAP-SQLITE"),
+    ("trickle: one embedded process", {"traffic": {"requests_per_day": 1000}}, 1, "CAP-SQLITE"),
     (
         "production: two replicas for availability",
         {"traffic": {"requests_per_day": 100000, "peak_rps": 5}},
         2,
         "CAP-POSTGRES",
     ),
-    (
-        "heavy: CPU-bound replicas",
-        {"traffic": {"peak_rps": 400, "repeat_query_share": 0.5}, "data": {"pii": True}},
-        9,
-        "CAP-REDIS",
-    ),
+    ("heavy: CPU-bound replicas", {"traffic": {"peak_rps": 400, "avg_input_tokens": 316}}, 37, "CAP-REDIS"),
 ]
 
 
 @pytest.mark.parametrize(("name", "raw", "replicas", "rule"), CAPACITY_CASES, ids=[c[0] for c in CAPACITY_CASES])
 def test_capacity(catalog: Catalog, name: str, raw: dict[str, Any], replicas: int, rule: str) -> None:
     d = run(catalog, raw)
-    # heavy: 0.5 + 1 + 4 (cache) + 8 (PII) = 13.5 ms x 400 rps / 0.6 = 9.0 cores -> 9 replicas
+    # heavy: 0.928 (gateway, Redis) + 54.12 (guards at 316 tokens, measured) = 55.05 ms x 400 rps / 0.6
+    # = 36.7 cores -> 37 replicas
     assert d.gateway.replicas == replicas
     assert rule in rules(d)
 
 
-def test_self_hosted_tier_gets_gpu_servers(catalog: Catalog) -> None:
-    d = run(
-        catalog,
-        {
-            "compliance": ["hipaa"],
-            "data": {"residency": "eu"},
-            "latency_p95_ms": 60000,
-            "traffic": {"peak_rps": 10, "avg_output_tokens": 300},
-        },
-    )
-    server = next(x for x in d.model_capacity if x.rule == "CAP-SELFHOST")
-    # 10 rps x 300 tokens = 3,000 tok/s over 1,500 per 2xH100 server -> 2 servers.
-    assert server.numbers["servers"] == 2
-
-
 # ---- safety and compliance ---------------------------------------------------------------------
 SAFETY_CASES = [
-    ("baseline", {}, {"SAFE-AUTH", "SAFE-INJECTION", "SAFE-LIMITS", "SAFE-AUDIT"}, 30),
+    ("baseline", {}, {"SAFE-AUTH", "SAFE-INJECTION", "SAFE-CONTENT", "SAFE-LIMITS", "SAFE-AUDIT"}, 30),
     ("pii", {"data": {"pii": True}}, {"SAFE-PII", "SAFE-NO-BODIES"}, 30),
-    (
-        "gdpr in the eu",
-        {"compliance": ["gdpr"], "data": {"residency": "eu"}},
-        {"GDPR-RESIDENCY", "GDPR-DPA", "GDPR-ERASURE"},
-        30,
-    ),
+    ("gdpr in the eu", {"compliance": ["gdpr"], "data": {"residency": "eu"}}, {"GDPR-RESIDENCY", "GDPR-DPA"}, 30),
     ("gdpr outside the eu", {"compliance": ["gdpr"]}, {"GDPR-TRANSFER"}, 30),
     ("soc2", {"compliance": ["soc2"]}, {"SOC2-AUDIT", "SOC2-ACCESS", "SOC2-MONITOR"}, 365),
-    ("hipaa", {"compliance": ["hipaa"]}, {"HIPAA-BAA", "HIPAA-PHI", "HIPAA-TLS"}, 2190),
+    ("hipaa", {"compliance": ["hipaa"]}, {"HIPAA-BAA", "HIPAA-PHI", "HIPAA-TLS", "SAFE-HANDOFF"}, 2190),
     ("pci", {"compliance": ["pci"]}, {"PCI-PAN", "PCI-SCOPE"}, 365),
     ("json output", {"output": {"format": "json"}}, {"SAFE-SCHEMA"}, 30),
+    ("agents that act get a person", {"agent": {"tool_use": True, "takes_actions": True}}, {"SAFE-HANDOFF"}, 30),
 ]
 
 
@@ -285,9 +249,37 @@ def test_safety_checklist(catalog: Catalog, name: str, raw: dict[str, Any], cont
     assert d.retention_days == retention
 
 
-def test_hipaa_never_selects_a_model_without_a_baa(catalog: Catalog) -> None:
-    d = run(catalog, {"compliance": ["hipaa"], "latency_p95_ms": 60000})
-    assert all(t.model.baa for t in d.models.tiers)
+def test_gdpr_retention_is_a_maximum(catalog: Catalog) -> None:
+    d = run(catalog, {"compliance": ["gdpr", "soc2"], "data": {"pii": True}})
+    why = d.control_decisions[0].reason
+    assert "maximum" in why and "deleted after 365 days" in why
+    md = render_all(d)["architecture.md"]
+    assert "retention is a *maximum*" in md
+    assert yaml.safe_load(render_config(d))["storage"]["retention_days"] == 365
+
+
+def test_pci_card_numbers_are_redacted_not_pseudonymized(catalog: Catalog) -> None:
+    cfg = yaml.safe_load(render_config(run(catalog, {"compliance": ["pci"], "data": {"pii": True}})))
+    guards = cfg["guards"]["default"]
+    card_in = [g for g in guards["input"] if g["type"] == "pii" and "CREDIT_CARD" in g["entities"]]
+    assert [g["action"] for g in card_in] == ["redact"]
+    assert any(g["type"] == "pii" and "CREDIT_CARD" in g["entities"] for g in guards["output"])
+    assert all("CREDIT_CARD" not in g["entities"] for g in guards["input"] if g["action"] == "pseudonymize")
+    assert cfg["storage"]["store_prompts"] is False
+
+
+def test_field_kinds_choose_the_pii_entities(catalog: Catalog) -> None:
+    raw = {"data": {"fields": {"who": {"kind": "name"}, "mail": {"kind": "email"}, "card": {"kind": "card_number"}}}}
+    cfg = yaml.safe_load(render_config(run(catalog, raw)))
+    pii = next(g for g in cfg["guards"]["default"]["input"] if g["type"] == "pii")
+    assert sorted(pii["entities"]) == ["CREDIT_CARD", "EMAIL_ADDRESS", "PERSON"]
+
+
+def test_own_estimate_crossing_a_critical_level_is_in_the_summary(catalog: Catalog) -> None:
+    d = run(catalog, {"traffic": {"repeat_query_share": 0.3}, "data": {"pii": True}, "latency_p95_ms": 60000})
+    assert d.cache.hit_rate < 0.4
+    assert any("cache hit rate" in c for c in d.critical)
+    assert "critical" in d.summary()
 
 
 # ---- determinism, explanations, input errors ---------------------------------------------------
@@ -297,8 +289,6 @@ def test_design_is_deterministic_and_explained(catalog: Catalog, example: dict[s
     assert a == b
     d = run(catalog, example)
     assert all(x.rule and x.reason for x in d.decisions())
-    for t in d.to_json()["tiers"]:
-        assert t["reasons"] and t["reasons"][0]["rule"].startswith("T-")
 
 
 def test_defaults_are_stated(catalog: Catalog) -> None:
@@ -306,34 +296,40 @@ def test_defaults_are_stated(catalog: Catalog) -> None:
     assert out["latency_p95_ms"] == 3000
     assert out["traffic"]["requests_per_day"] == 10000
     assert out["compliance"] == []
+    batch = run(catalog, {"batch_ok": True}).to_json()["defaults_applied"]
+    assert batch["latency_p95_ms"] is None  # batch without a p95 requirement
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "field"),
     [
-        {"latency_p95_ms": -1},
-        {"compliance": ["iso"]},
-        {"bogus": 1},
-        {"traffic": {"repeat_query_share": 2}},
-        ["not", "a", "mapping"],
+        ({"latency_p95_ms": -1}, "latency_p95_ms"),
+        ({"compliance": ["iso"]}, "compliance"),
+        ({"bogus": 1}, "bogus"),
+        ({"traffic": {"repeat_query_share": 2}}, "traffic.repeat_query_share"),
+        ({"traffic": {"qps": 2}}, "traffic.qps"),
+        ({"data": {"fields": {"card": {"kind": "card_number", "colour": "red"}}}}, "data.fields.card.colour"),
+        (["not", "a", "mapping"], "mapping"),
     ],
 )
-def test_bad_requirements_name_the_field(raw: Any) -> None:
+def test_bad_requirements_name_the_field(raw: Any, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_requirements(raw)
-    assert "requirements" in err.value.message
+    assert field in err.value.message
+    if field in ("bogus", "traffic.qps", "data.fields.card.colour"):
+        assert "unknown field" in err.value.message
 
 
-def test_no_eligible_model_is_an_unmet_requirement(catalog: Catalog) -> None:
+def test_no_eligible_model_is_reported(catalog: Catalog) -> None:
     d = run(catalog, {"traffic": {"avg_input_tokens": 5_000_000}})
-    assert [u.rule for u in d.unmet] == ["M-NONE"]
-    assert d.models.tiers == ()  # the embedded model is excluded by its context window too
+    assert d.chosen is None and "No catalog model" in d.summary()
     assert settings_from_dict(yaml.safe_load(render_config(d)), env={}).models == []
 
 
 REQUIREMENTS = st.fixed_dictionaries(
     {
-        "latency_p95_ms": st.floats(1, 120_000),
+        "latency_p95_ms": st.one_of(st.none(), st.floats(1, 120_000)),
+        "ttft_ms": st.one_of(st.none(), st.floats(1, 5_000)),
         "traffic": st.fixed_dictionaries(
             {
                 "requests_per_day": st.floats(0, 5e6),
@@ -344,6 +340,10 @@ REQUIREMENTS = st.fixed_dictionaries(
                 "repeat_query_share": st.floats(0, 1),
             }
         ),
+        "quality": st.fixed_dictionaries({"min_accuracy": st.floats(0, 1), "accuracy_critical": st.booleans()}),
+        "agent": st.fixed_dictionaries(
+            {"tool_use": st.booleans(), "steps_per_request": st.floats(1, 10), "takes_actions": st.booleans()}
+        ),
         "budget": st.fixed_dictionaries({"usd_per_month": st.floats(0, 1e6)}),
         "knowledge": st.fixed_dictionaries(
             {
@@ -352,32 +352,88 @@ REQUIREMENTS = st.fixed_dictionaries(
                 "size_docs": st.integers(0, 100_000),
             }
         ),
-        "output": st.fixed_dictionaries({"describable_in_prompt": st.booleans()}),
+        "output": st.fixed_dictionaries(
+            {
+                "describable_in_prompt": st.booleans(),
+                "format": st.sampled_from(["text", "json", "markdown", "code", "label"]),
+                "streaming": st.booleans(),
+            }
+        ),
         "data": st.fixed_dictionaries(
             {
                 "sensitivity": st.sampled_from(["low", "medium", "high"]),
                 "pii": st.booleans(),
                 "residency": st.sampled_from(["any", "eu", "us"]),
+                "in_house": st.booleans(),
+                "fields": st.dictionaries(
+                    st.sampled_from(["a", "b", "c"]),
+                    st.fixed_dictionaries(
+                        {
+                            "kind": st.sampled_from(["name", "card_number", "health", "email", "other"]),
+                            "sensitivity": st.sampled_from(["low", "medium", "high"]),
+                        }
+                    ),
+                    max_size=3,
+                ),
             }
         ),
         "compliance": st.lists(st.sampled_from(["gdpr", "soc2", "hipaa", "pci"]), unique=True),
-        "task": st.sampled_from(["general", "code", "reasoning", "extraction"]),
+        "task": st.sampled_from(["general", "code", "reasoning", "extraction", "classification"]),
         "batch_ok": st.booleans(),
     }
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(raw=REQUIREMENTS)
 def test_any_requirements_give_a_consistent_design(catalog: Catalog, raw: dict[str, Any]) -> None:
     d = run(catalog, raw)
     again = run(catalog, raw)
     assert json.dumps(d.to_json(), sort_keys=True) == json.dumps(again.to_json(), sort_keys=True)
-    totals = [s.total for s in d.cost.steps]
-    assert all(t >= 0 for t in totals)
-    assert all(b <= a + 1e-6 for a, b in itertools.pairwise(totals)), "an optimisation raised cost"
+    assert all(s.total >= 0 for s in d.steps)
+    models = d.serving_models()
     if "hipaa" in raw["compliance"]:
-        assert all(t.model.baa for t in d.models.tiers)
+        assert all(m.baa for m in models)
     if raw["data"]["residency"] != "any":
-        assert all(t.model.hosting != "api" or raw["data"]["residency"] in t.model.regions for t in d.models.tiers)
-    settings_from_dict(yaml.safe_load(render_config(d)), env={})  # the emitted config always validates
+        assert all(m.hosting != "api" or raw["data"]["residency"] in m.regions for m in models)
+    if raw["data"]["in_house"]:
+        assert all(m.hosting != "api" for m in models)
+    if raw["data"]["fields"] and any(f["kind"] == "health" for f in raw["data"]["fields"].values()):
+        assert d.cache.tier != "semantic"
+    if d.chosen is not None and d.result.feasible and not raw["quality"]["accuracy_critical"]:
+        # the cheapest feasible plan: no other feasible candidate is cheaper
+        assert all(e.total >= d.chosen.total - 1e-6 for e in d.result.estimates if e.feasible)
+    cfg = yaml.safe_load(render_config(d))
+    settings_from_dict(cfg, env={})  # the emitted config always validates
+    kinds = {g["type"] for g in cfg["guards"]["default"]["input"]}
+    assert {"injection", "content"} <= kinds
+
+
+def test_batch_plans_turn_the_batch_api_on_at_the_catalog_discount(catalog: Catalog) -> None:
+    d = run(catalog, {"batch_ok": True, "quality": {"min_accuracy": 0.8}})
+    assert d.chosen is not None and d.chosen.plan.batch
+    cfg = yaml.safe_load(render_config(d))
+    assert cfg["batch"] == {"enabled": True}
+    for m in cfg["models"]:
+        if "price" in m:
+            assert m["batch_discount"] == catalog.model(m["name"]).price.batch_discount  # type: ignore[union-attr]
+    step = next(s for s in d.steps if s.rule == "OPT-BATCH")
+    assert "provider's batch endpoint" in step.source
+    interactive = yaml.safe_load(render_config(run(catalog, {"quality": {"min_accuracy": 0.8}})))
+    assert "batch" not in interactive
+
+
+def test_rag_plans_configure_the_gateways_vector_stores(catalog: Catalog, example: dict[str, Any]) -> None:
+    from portico.design.levers import available_sections
+
+    d = run(catalog, example)
+    cfg = yaml.safe_load(render_config(d))
+    if "rag" not in available_sections():
+        assert "rag" not in cfg and "RAG stores" in render_config(d)  # named as not yet available
+        return
+    # 11 replicas share one index: pgvector; chunks fit MiniLM; 900-token prompts leave 630 tokens: 3 passages
+    assert cfg["rag"]["backend"] == "pgvector" and cfg["rag"]["mode"] == "hybrid"
+    assert cfg["rag"]["chunking"] == {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 40}
+    assert cfg["rag"]["answer_k"] == 3 and cfg["rag"]["answer_model"] == d.chosen.plan.primary.name  # type: ignore[union-attr]
+    small = run(catalog, {**example, "traffic": {"requests_per_day": 100}})
+    assert yaml.safe_load(render_config(small))["rag"]["backend"] == "embedded"

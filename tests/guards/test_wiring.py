@@ -1,4 +1,4 @@
-"""The guard stage installed on a real Gateway (echo provider): what the provider sees and
+"""The guards feature on a real Gateway (echo provider): what the provider sees and
 what the client gets, for a non-streamed and a streamed request."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from portico.config import settings_from_dict
 from portico.gateway import Gateway
 from portico.guards import GuardRuntime, GuardSettings
-from portico.guards.wiring import install_guards
+from portico.guards.wiring import guards_feature
 from portico.pipeline import ChunkStream, RequestContext
 from portico.types import ChatMessage, ChatRequest, ChatResponse
 
@@ -19,8 +19,9 @@ def _gateway(runtime: GuardRuntime) -> Gateway:
     )
     gateway = Gateway(settings)
     guards = GuardSettings.model_validate({"default": {"input": [{"type": "pii", "action": "pseudonymize"}]}})
-    assert install_guards(gateway, guards, runtime) is not None
-    return gateway
+    feature = guards_feature(guards, runtime)
+    assert feature is not None
+    return gateway.add(feature)
 
 
 def _ctx(stream: bool) -> RequestContext:

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import orjson
 
+from portico.assembly import assemble
 from portico.config import Settings
-from portico.gateway import Gateway
+from portico.feature import Feature
 from portico.pipeline import ChunkStream, Next, Reply, RequestContext
 from portico.server import create_app
 from portico.testing import Behaviour, FakeUpstream, serve_in_thread
@@ -52,7 +53,7 @@ class Capture:
 @contextmanager
 def gateway(s: Settings) -> Iterator[tuple[str, Capture]]:
     capture = Capture()
-    gw = Gateway(s, stages=[capture])
+    gw = assemble(s, extra=[Feature("capture", stages=(capture,))])
     with serve_in_thread(create_app(s, gateway=gw)) as url:
         yield url, capture
 

@@ -108,7 +108,7 @@ async def test_gateways_with_the_redis_backend_share_an_open_circuit() -> None:
     import asyncio
     import time
 
-    from portico.gateway import Gateway
+    from portico.assembly import assemble
 
     redis = pytest.importorskip("redis.asyncio")
     probe = redis.Redis.from_url("redis://127.0.0.1:6379/0")
@@ -121,7 +121,7 @@ async def test_gateways_with_the_redis_backend_share_an_open_circuit() -> None:
     shared = {"backend": "redis", "key_prefix": key, "sync_interval": 0.05}
     res = {"shared": shared, "defaults": {"breaker": {"min_requests": 1, "open_for": 30}}}
     s = settings([{"name": "m", "provider": "echo"}], res)
-    a, b = Gateway(s), Gateway(s)
+    a, b = assemble(s), assemble(s)
     await a.start()
     await b.start()
     try:

@@ -4,10 +4,11 @@ import pytest
 
 from portico.config import settings_from_dict
 from portico.errors import ConfigError
+from portico.feature import Feature
 from portico.gateway import Gateway
 from portico.routing.settings import RoutingSettings
 from portico.routing.stage import ROUTE_HEADER
-from portico.routing.wiring import install_routing
+from portico.routing.wiring import routing_feature
 from portico.testing import Behaviour, FakeUpstream
 from portico.types import ChatResponse
 
@@ -36,6 +37,14 @@ def _gateway(fast: FakeUpstream, strong: FakeUpstream) -> Gateway:
     return Gateway(settings)
 
 
+def add_routing(gw: Gateway, settings: RoutingSettings) -> Feature | None:
+    feature = routing_feature(
+        settings, models=gw.deployments, call_model=gw.caller.call, price=gw.price_of, embedder=gw.embedder
+    )
+    gw.add(feature)
+    return feature
+
+
 ROUTES = RoutingSettings.model_validate(
     {
         "routes": [
@@ -61,7 +70,7 @@ ROUTES = RoutingSettings.model_validate(
 async def test_gateway_cascade_and_intent_routes() -> None:
     async with FakeUpstream(reply="fast reply") as fast, FakeUpstream(reply="strong #### 1") as strong:
         gw = _gateway(fast, strong)
-        stage = install_routing(gw, ROUTES)
+        stage = add_routing(gw, ROUTES)
         assert stage is not None and gw.knows_model("careful") and gw.knows_model("support")
         fast.push(Behaviour(reply="no idea", usage=(5, 5)))
         ctx = ctx_for("compute it", model="careful")
@@ -89,10 +98,10 @@ async def test_unknown_target_models_fail_at_start_up() -> None:
             {"routes": [{"name": "auto", "policy": "ensemble", "models": ["fast", "gpt-9"]}]}
         )
         with pytest.raises(ConfigError, match="gpt-9"):
-            install_routing(gw, bad)
+            add_routing(gw, bad)
         clash = RoutingSettings.model_validate(
             {"routes": [{"name": "fast", "policy": "ensemble", "models": ["fast", "strong"]}]}
         )
         with pytest.raises(ConfigError, match="also model names"):
-            install_routing(gw, clash)
+            add_routing(gw, clash)
         await gw.stop()

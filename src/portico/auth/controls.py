@@ -4,7 +4,8 @@ key resolver, limiter, price catalog and the three stages, with start/stop hooks
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
@@ -12,15 +13,18 @@ from pydantic import SecretStr
 
 from portico.auth.keys import KeyManager
 from portico.auth.resolver import KeyResolver
-from portico.auth.stage import AuthStage
+from portico.auth.stage import ModelPermissionStage
+from portico.errors import PorticoError
 from portico.limits.admission import AdmissionStage
 from portico.limits.limiter import Limiter
 from portico.limits.memory import MemoryLimiter
-from portico.limits.prices import PriceCatalog
+from portico.limits.prices import ModelPrice, PriceCatalog
 from portico.limits.redis import RedisLimiter
 from portico.limits.settings import LimitsSettings
 from portico.storage.accounting import AccountingStage
+from portico.storage.maintenance import Maintenance
 from portico.storage.recorder import Recorder
+from portico.storage.records import RequestRecord
 from portico.storage.settings import StorageSettings
 from portico.storage.sql import SqlStore
 from portico.storage.store import Store
@@ -53,6 +57,13 @@ def build_limiter(settings: LimitsSettings, store: Store | None, *, unavailable:
     )
 
 
+def _embedding_price(settings: Any) -> dict[str, ModelPrice]:
+    emb = getattr(settings, "embeddings", None)
+    if emb is None or not emb.enabled:
+        return {}
+    return {emb.model_name: ModelPrice(emb.price.input_per_mtok, emb.price.output_per_mtok)}
+
+
 class Controls:
     """Keys, limits, budgets, ledger and audit. Call ``await start()`` before serving and
     ``await stop()`` after (stop flushes the journal into the database)."""
@@ -64,6 +75,7 @@ class Controls:
         limits: LimitsSettings,
         master_key: SecretStr | None,
         models: Sequence[Any] = (),
+        extra_prices: Mapping[str, ModelPrice] | None = None,
         registry: CollectorRegistry | None = None,
         store: Store | None = None,
     ) -> None:
@@ -71,6 +83,7 @@ class Controls:
         self.limits_settings = limits
         self.store: Store = store or SqlStore(storage)
         self.recorder = Recorder(self.store, storage)
+        self.maintenance = Maintenance(self.store, storage.maintenance_interval_s)
         self.resolver = KeyResolver(self.store, ttl_s=storage.key_cache_seconds)
         self.keys = KeyManager(self.store, self.resolver)
         self.limiter_unavailable = Counter(
@@ -80,12 +93,13 @@ class Controls:
             registry=registry if registry is not None else CollectorRegistry(),
         )
         self.limiter = build_limiter(limits, self.store, unavailable=self.limiter_unavailable)
-        self.catalog = PriceCatalog.build(models, extra_file=limits.prices_file)
-        self.auth = AuthStage(self.resolver, master_key)
+        self.catalog = PriceCatalog.build(models, extra_file=limits.prices_file, fixed=extra_prices)
+        self.master_key = master_key
+        self.permission = ModelPermissionStage()
         self.admission = AdmissionStage(
             self.limiter,
             self.catalog,
-            configured_models=[m.name for m in models],
+            configured_models=[*(m.name for m in models), *(extra_prices or {})],
             chars_per_token=limits.chars_per_token,
             default_max_tokens=limits.default_max_tokens,
         )
@@ -104,21 +118,24 @@ class Controls:
             limits=getattr(settings, "limits", None) or LimitsSettings(),
             master_key=settings.auth.master_key,
             models=settings.models,
+            extra_prices=_embedding_price(settings),
             registry=registry,
         )
 
-    async def check_key(self, headers: dict[str, str]) -> None:
-        """Raise AuthenticationFailed unless ``headers`` carry the master key or an active virtual
-        key (for ``metrics.require_key``); open dev mode lets everything through."""
-        from portico.auth.stage import presented_secret
-        from portico.errors import AuthenticationFailed
-
-        if self.auth.is_master(presented_secret(headers) or "") or not self.auth.has_master:
-            return
-        secret = presented_secret(headers)
-        principal = await self.resolver.resolve(secret) if secret else None
-        if principal is None or not principal.key.active():
-            raise AuthenticationFailed("This endpoint requires an API key.")
+    async def record_refusal(self, request_id: str, where: str, error: PorticoError) -> None:
+        """Audit a request the door refused (401 / 403) before it reached the chain."""
+        await self.start()
+        await self.recorder.record(
+            RequestRecord(
+                request_id=request_id,
+                ts=time.time(),
+                record_id=f"refused-{request_id}-{time.monotonic_ns():x}",
+                route_reason=where,
+                status=error.status,
+                error_code=error.code,
+                billable=False,
+            )
+        )
 
     async def start(self) -> None:
         """Migrate the database, replay journals of dead processes, start the batch writer (once)."""
@@ -129,11 +146,13 @@ class Controls:
         async with self._start_lock:
             if not self._started:
                 await self.store.start()
+                await self.maintenance.start()
                 await self.recorder.start()
                 self._started = True
 
     async def stop(self) -> None:
         if self._started:
+            await self.maintenance.stop()
             await self.recorder.stop()
             self._started = False
         await self.limiter.close()

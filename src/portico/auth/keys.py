@@ -5,7 +5,7 @@ from __future__ import annotations
 from portico.auth.resolver import KeyResolver
 from portico.auth.secrets import hash_secret, hint, new_secret
 from portico.errors import InvalidRequest
-from portico.storage.records import KeyRecord, KeySpec
+from portico.storage.records import KeyRecord, KeySpec, LimitsUpdate, TeamRecord
 from portico.storage.store import Store
 
 
@@ -34,4 +34,17 @@ class KeyManager:
         record = await self.store.revoke_key(key_id)
         if self.resolver is not None:
             self.resolver.invalidate(key_id)
+        return record
+
+    async def update(self, key_id: str, update: LimitsUpdate) -> KeyRecord | None:
+        """Change a key's models, limits or budget; takes effect on its next request."""
+        record = await self.store.update_key(key_id, update)
+        if self.resolver is not None:
+            self.resolver.invalidate(key_id)
+        return record
+
+    async def update_team(self, team_id: str, update: LimitsUpdate) -> TeamRecord | None:
+        record = await self.store.update_team(team_id, update)
+        if self.resolver is not None:
+            self.resolver.invalidate()
         return record

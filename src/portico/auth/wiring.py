@@ -1,26 +1,35 @@
-"""Plug the controls into a Gateway: stages in order, start/stop hooks, the admin router."""
+"""The controls as a feature (accounting -> model permission -> admission, the admin API), and
+the one access check the door uses, built from the settings and the controls' key store."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from portico.auth.access import AccessCheck
 from portico.auth.controls import Controls
+from portico.feature import Access, Feature, Mount
 
 if TYPE_CHECKING:
-    from portico.gateway import Gateway
+    from portico.config import Settings
 
 
-def install_controls(gateway: Gateway) -> Controls | None:
-    """Accounting (outermost) -> Auth -> Admission go first in the chain, before guards, cache
-    and routing; the store/journal start before serving and flush on stop. Nothing is installed
-    when ``storage.enabled`` is false."""
+def controls_feature(controls: Controls) -> Feature:
+    """Accounting is outermost so that every request reaching the chain is recorded (the door
+    records the ones it refuses); the store and journal start before serving and flush on stop."""
     from portico.server.admin import admin_router
 
-    if not gateway.settings.storage.enabled:
-        return None
-    controls = Controls.from_settings(gateway.settings, registry=gateway.metrics.registry)
-    gateway.stages[:0] = [controls.accounting, controls.auth, controls.admission]
-    gateway.on_start.append(controls.start)
-    gateway.on_stop.append(controls.stop)
-    gateway.extra_routers.append(admin_router(controls.store, controls.keys, gateway.settings.auth.master_key))
-    return controls
+    return Feature(
+        "controls",
+        metering=(controls.accounting, controls.permission, controls.admission),
+        mounts=(Mount(admin_router(controls.store, controls.keys), Access.ADMIN),),
+        on_start=(controls.start,),
+        on_stop=(controls.stop,),
+    )
+
+
+def access_check(settings: Settings, controls: Controls | None) -> AccessCheck:
+    """With storage off there is no key store: the master key (if any) is the only key."""
+    metrics = Access(settings.metrics.level())
+    if controls is None:
+        return AccessCheck(settings.auth.master_key, metrics=metrics)
+    return AccessCheck(settings.auth.master_key, controls.resolver, metrics=metrics, on_refused=controls.record_refusal)

@@ -1,31 +1,32 @@
-"""Plug the cache into a Gateway: the CacheStage after the input guards and before the
-router, prices from the deployments, the semantic tier attached once the embedder loads."""
+"""The cache as a feature: the CacheStage after the input guards and before the router,
+prices from the deployments, the semantic tier attached once the embedder loads."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 from portico.cache.factory import build_semantic, build_stores, wants_semantic
 from portico.cache.settings import CacheSettings
 from portico.cache.stage import CacheStage
+from portico.embeddings import MiniLMEmbedder
+from portico.feature import Feature, Hook
+from portico.types import Usage
 
-if TYPE_CHECKING:
-    from portico.gateway import Gateway
 
-
-def install_cache(gateway: Gateway, settings: CacheSettings | None = None) -> CacheStage | None:
-    """Append the CacheStage to ``gateway.stages`` (call before install_routing)."""
-    cache = settings if settings is not None else gateway.settings.cache
-    if not cache.enabled:
+def cache_feature(
+    settings: CacheSettings,
+    *,
+    price: Callable[[str, Usage], float],
+    embedder: Callable[[], Awaitable[MiniLMEmbedder]],
+) -> Feature | None:
+    """None when the cache is off. ``embedder`` is awaited at start when a semantic tier is on."""
+    if not settings.enabled:
         return None
-    exact, vectors = build_stores(cache)
-    stage = CacheStage(cache, exact, None, price=gateway.price_of)
-    gateway.stages.append(stage)
+    exact, vectors = build_stores(settings)
+    stage = CacheStage(settings, exact, None, price=price)
 
     async def attach() -> None:
-        stage.attach_semantic(build_semantic(cache, vectors, await gateway.embedder()))
+        stage.attach_semantic(build_semantic(settings, vectors, await embedder()))
 
-    if wants_semantic(cache):
-        gateway.on_start.append(attach)
-    gateway.on_stop.append(stage.aclose)
-    return stage
+    on_start: tuple[Hook, ...] = (attach,) if wants_semantic(settings) else ()
+    return Feature("cache", stages=(stage,), on_start=on_start, on_stop=(stage.aclose,))

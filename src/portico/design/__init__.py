@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from portico.design.artifacts import render_all, write_artifacts
     from portico.design.catalog import Catalog, CatalogModel, load_catalog
     from portico.design.decision import Decision
+    from portico.design.measurements import Measurements, load_measurements
     from portico.design.plan import Design, design
     from portico.design.requirements import Requirements, load_requirements, parse_requirements
 
@@ -19,6 +20,8 @@ _HOMES = {
     "CatalogModel": "catalog",
     "Decision": "decision",
     "Design": "plan",
+    "Measurements": "measurements",
+    "load_measurements": "measurements",
     "Requirements": "requirements",
     "design": "plan",
     "load_catalog": "catalog",
@@ -32,9 +35,11 @@ __all__ = [
     "CatalogModel",
     "Decision",
     "Design",
+    "Measurements",
     "Requirements",
     "design",
     "load_catalog",
+    "load_measurements",
     "load_requirements",
     "parse_requirements",
     "render_all",

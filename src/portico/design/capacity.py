@@ -1,5 +1,5 @@
-"""Capacity plan: gateway replicas from the per-request CPU cost at peak, whether Redis and
-PostgreSQL are needed, and the throughput limits of self-hosted and embedded models."""
+"""Capacity plan: gateway replicas from the measured per-request CPU cost at peak, whether
+Redis and PostgreSQL are needed (and paid for), and the servers of self-hosted models."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import math
 from dataclasses import dataclass
 
 from portico.design.catalog import Catalog
-from portico.design.cost import Mix
 from portico.design.decision import Decision, r
-from portico.design.models import ModelPlan
-from portico.design.pricing import servers_needed
+from portico.design.estimate import Estimate
+from portico.design.measurements import Measurements
 from portico.design.requirements import Requirements
 
 
@@ -18,8 +17,8 @@ from portico.design.requirements import Requirements
 class Features:
     """Gateway features that cost CPU per request."""
 
-    cache: bool
-    pii_guard: bool
+    semantic_cache: bool
+    guards: bool
     rag: bool
 
 
@@ -33,9 +32,15 @@ class GatewayCapacity:
     postgres: bool
     decisions: tuple[Decision, ...]
 
+    @property
+    def embedded(self) -> bool:
+        return self.replicas == 1
+
     def infra_costs(self, catalog: Catalog) -> dict[str, float]:
-        label = f"gateway ({self.replicas} replica{'s' if self.replicas > 1 else ''})"
-        out = {label: self.replicas * catalog.a("gateway_replica_usd_month")}
+        if self.embedded:
+            # One process next to the application: SQLite and in-process state, nothing to rent.
+            return {"gateway (embedded single process)": 0.0}
+        out = {f"gateway ({self.replicas} replicas)": self.replicas * catalog.a("gateway_replica_usd_month")}
         if self.redis:
             out["redis"] = catalog.a("redis_usd_month")
         if self.postgres:
@@ -43,42 +48,52 @@ class GatewayCapacity:
         return out
 
 
-def cpu_ms_per_request(features: Features, catalog: Catalog) -> dict[str, float]:
-    parts = {
-        "gateway pipeline": catalog.a("gateway_cpu_ms_per_request"),
-        "injection guard": catalog.a("injection_guard_cpu_ms_per_request"),
-    }
-    if features.cache:
-        parts["semantic cache embedding"] = catalog.a("semantic_cache_cpu_ms_per_request")
-    if features.pii_guard:
-        parts["PII guard"] = catalog.a("pii_guard_cpu_ms_per_request")
+def cpu_ms_per_request(
+    req: Requirements, features: Features, meas: Measurements, *, shared: bool, rag_ms: float
+) -> dict[str, float]:
+    key = "gateway_cpu_ms_per_request_redis" if shared else "gateway_cpu_ms_per_request"
+    parts = {"gateway pipeline (measured)": meas.v(key)}
+    if features.guards:
+        parts["input guards (measured)"] = meas.get("guard_p95_ms").at(req.traffic.avg_input_tokens)
+    if features.semantic_cache:
+        parts["cache embedding (measured)"] = meas.v("embed_p95_ms") + meas.v("semantic_lookup_p95_ms")
     if features.rag:
-        parts["RAG retrieval"] = catalog.a("rag_retrieval_cpu_ms_per_request")
+        parts["RAG retrieval (estimate)"] = rag_ms
     return parts
 
 
-def plan_gateway(req: Requirements, features: Features, catalog: Catalog) -> GatewayCapacity:
-    parts = cpu_ms_per_request(features, catalog)
+def plan_gateway(req: Requirements, features: Features, catalog: Catalog, meas: Measurements) -> GatewayCapacity:
+    queued = req.batch_ok and req.latency_target_ms is None
+    rate = req.traffic.requests_per_day / 86_400 if queued else req.traffic.effective_peak_rps
+    peak_now = rate * req.agent.steps_per_request
+    # Batch work waits in a queue: it drains at the average rate and a restart only delays it,
+    # so it needs neither peak capacity nor a standby replica.
+    shared = not queued and peak_now >= catalog.a("availability_min_peak_rps")
+    parts = cpu_ms_per_request(req, features, meas, shared=shared, rag_ms=catalog.a("rag_retrieval_cpu_ms_per_request"))
     cpu_ms = sum(parts.values())
     months = catalog.a("growth_horizon_months")
     growth = (1.0 + req.traffic.growth_per_month) ** months
-    peak_now = req.traffic.effective_peak_rps
     peak_h = peak_now * growth
     util = catalog.a("replica_target_utilisation")
-    cores = catalog.a("cores_per_replica")
-    needed = peak_h * cpu_ms / 1000.0 / util / cores
+    needed = peak_h * cpu_ms / 1000.0 / util / catalog.a("cores_per_replica")
     # Production traffic gets a second replica to survive a failure; a trickle does not.
-    floor = int(catalog.a("min_replicas_for_availability")) if peak_now >= catalog.a("availability_min_peak_rps") else 1
+    floor = int(catalog.a("min_replicas_for_availability")) if shared else 1
     replicas = max(floor, math.ceil(needed - 1e-9))
     decisions = [
         Decision(
             "CAP-REPLICAS",
             "capacity",
-            f"{replicas} gateway replicas",
-            f"{cpu_ms:.1f} ms CPU per request ({', '.join(f'{k} {v:g}' for k, v in parts.items())}) x "
-            f"peak {peak_h:.1f} rps ({peak_now:g} now, x{growth:.2f} growth over {months:g} months) / "
-            f"{util:.0%} target utilisation = {needed:.2f} cores; at least {floor} for availability "
-            f"(peak {'>=' if floor > 1 else '<'} {catalog.a('availability_min_peak_rps'):g} rps).",
+            f"{replicas} gateway replica{'s' if replicas > 1 else ''}",
+            f"{cpu_ms:.1f} ms CPU per request ({', '.join(f'{k} {v:.2f}' for k, v in parts.items())}) x "
+            f"peak {peak_h:.2f} rps ({peak_now:.2f} now, x{growth:.2f} growth over {months:g} months) / "
+            f"{util:.0%} target utilisation = {needed:.2f} cores; at least {floor} "
+            + (
+                f"for availability (peak >= {catalog.a('availability_min_peak_rps'):g} rps)."
+                if floor > 1
+                else "(batch work queues at the average rate: one embedded process is enough)."
+                if queued
+                else f"(peak < {catalog.a('availability_min_peak_rps'):g} rps: one embedded process is enough)."
+            ),
             {
                 "cpu_ms_per_request": r(cpu_ms, 2),
                 "peak_rps_now": r(peak_now),
@@ -88,67 +103,54 @@ def plan_gateway(req: Requirements, features: Features, catalog: Catalog) -> Gat
             },
         )
     ]
-    shared = replicas > 1
+    multi = replicas > 1
     decisions.append(
         Decision(
-            "CAP-REDIS" if shared else "CAP-NO-REDIS",
+            "CAP-REDIS" if multi else "CAP-NO-REDIS",
             "capacity",
-            "redis" if shared else "in-process state",
-            "Several replicas must share rate limits, budget reservations and the cache: Redis."
-            if shared
-            else "One replica: limits and cache stay in process.",
+            "redis" if multi else "in-process state",
+            "Several replicas must share rate limits, budget reservations, breaker state and the cache: Redis."
+            if multi
+            else "One process: limits, breakers and cache stay in memory, at no extra cost.",
             {"replicas": replicas},
         )
     )
     decisions.append(
         Decision(
-            "CAP-POSTGRES" if shared else "CAP-SQLITE",
+            "CAP-POSTGRES" if multi else "CAP-SQLITE",
             "capacity",
-            "postgresql" if shared else "sqlite",
+            "postgresql" if multi else "sqlite",
             "Several replicas write one spend ledger and audit log: PostgreSQL."
-            if shared
-            else "One replica: the embedded SQLite file holds keys, ledger and audit.",
+            if multi
+            else "One process: the embedded SQLite file holds keys, ledger and audit.",
             {"replicas": replicas},
         )
     )
-    return GatewayCapacity(cpu_ms, peak_now, peak_h, replicas, shared, shared, tuple(decisions))
+    return GatewayCapacity(cpu_ms, peak_now, peak_h, replicas, multi, multi, tuple(decisions))
 
 
-def plan_models(req: Requirements, plan: ModelPlan, mix: Mix, gateway: GatewayCapacity) -> tuple[Decision, ...]:
-    """Servers for self-hosted tiers at the horizon peak; the embedded model's ceiling."""
+def plan_servers(
+    req: Requirements, chosen: Estimate, gateway: GatewayCapacity, catalog: Catalog
+) -> tuple[Decision, ...]:
+    """GPU servers of the chosen plan's self-hosted models, now and at the growth horizon."""
     out: list[Decision] = []
-    served = 1.0 - mix.cache_hit
+    growth = gateway.peak_rps_horizon / gateway.peak_rps_now if gateway.peak_rps_now > 0 else 1.0
     tokens = req.traffic.avg_output_tokens
-    for t in plan.tiers:
-        m = t.model
-        if m.serving is None:
+    for m in chosen.plan.models:
+        if m.serving is None or m.hosting != "self_hosted":
             continue
-        share = {"fast": mix.fast_share, "powerful": mix.powerful_share}.get(t.tier, 0.0)
-        ceiling = m.serving.max_output_tok_s / tokens if tokens > 0 else float("inf")
-        if m.hosting == "embedded" or share <= 0:
-            out.append(
-                Decision(
-                    "CAP-LOCAL-LIMIT",
-                    "capacity",
-                    f"{m.name}: <= {ceiling:.1f} rps",
-                    f"{m.name} ({m.serving.runtime}) sustains ~{m.serving.max_output_tok_s:g} output tok/s: "
-                    f"~{ceiling:.1f} requests/s of {tokens:g} tokens. A degraded mode, not a replacement "
-                    f"for {gateway.peak_rps_now:g} rps.",
-                    {"max_output_tok_s": m.serving.max_output_tok_s, "max_rps": r(ceiling)},
-                )
-            )
-            continue
-        peak = gateway.peak_rps_horizon * served * share
-        servers = servers_needed(m, peak, tokens)
+        now = chosen.servers.get(m.name, 0)
+        horizon = max(now, math.ceil(now * growth - 1e-9))
         out.append(
             Decision(
                 "CAP-SELFHOST",
                 "capacity",
-                f"{m.name}: {servers} x {m.serving.gpu}",
-                f"{t.tier} tier peak {peak:.1f} rps x {tokens:g} output tokens = {peak * tokens:,.0f} tok/s; "
-                f"one {m.serving.runtime} server gives ~{m.serving.max_output_tok_s:g} tok/s "
-                f"({m.serving.source}).",
-                {"peak_rps": r(peak), "output_tok_s": r(peak * tokens, 0), "servers": servers},
+                f"{m.name}: {now} x {m.serving.gpu}",
+                f"{m.serving.runtime} on {m.serving.gpu} gives ~{m.serving.max_output_tok_s:g} output tok/s "
+                f"({m.serving.source}); this plan's share of the peak at {tokens:g} output tokens needs {now} "
+                f"server{'s' if now != 1 else ''} now, ~{horizon} after {catalog.a('growth_horizon_months'):g} "
+                "months of growth.",
+                {"servers": now, "servers_at_horizon": horizon, "usd_per_hour": m.serving.usd_per_hour},
             )
         )
     return tuple(out)

@@ -58,8 +58,13 @@ class CatalogModel(_Strict):
     regions: tuple[str, ...] = ("any",)
     baa: bool = False
     params_b: float | None = None
+    quantized: str | None = None
     context_window: int = Field(gt=0)
     strengths: tuple[str, ...] = ("general",)
+    tool_use: bool = True
+    # Task-specific quality (e.g. {code: 0.87} from HumanEval) where the catalog has one;
+    # otherwise the general proxy stands in.
+    task_scores: dict[str, float] = Field(default_factory=dict)
     price: CatalogPrice | None = None
     serving: Serving | None = None
     latency: CatalogLatency
@@ -76,6 +81,9 @@ class CatalogModel(_Strict):
 
     def typical_latency_ms(self, output_tokens: float) -> float:
         return self.latency.ttft_ms + 1000.0 * output_tokens / self.latency.output_tok_s
+
+    def quality_for(self, task: str) -> float:
+        return self.task_scores.get(task, self.quality.score)
 
 
 class Assumption(_Strict):

@@ -13,12 +13,15 @@ from rich.table import Table
 
 from portico.design.artifacts import write_artifacts
 from portico.design.catalog import load_catalog
+from portico.design.check import check_config
 from portico.design.doctor.checks import Check, exit_code, run_checks
 from portico.design.doctor.evalreport import EvalResult, load_eval_report
 from portico.design.doctor.fetch import fetch_metrics_text
 from portico.design.doctor.metrics import MetricsSnapshot, parse_metrics
 from portico.design.doctor.targets import load_targets
+from portico.design.measurements import load_measurements
 from portico.design.plan import Design, design
+from portico.design.render_config import render_config
 from portico.design.requirements import load_requirements
 from portico.errors import ConfigError, InvalidRequest
 
@@ -50,56 +53,69 @@ def design_command(
     catalog: Annotated[
         Path | None, typer.Option("--catalog", help="Model catalog YAML (default: the shipped catalog.yaml).")
     ] = None,
+    measurements: Annotated[
+        Path | None,
+        typer.Option(
+            "--measurements", help="Your measured figures (e.g. from `portico eval` replay) over the shipped ones."
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Validate the emitted portico.yaml and start it in-process; exit 1 if it fails."),
+    ] = False,
 ) -> None:
     """Turn requirements into an architecture, a cost model and a runnable config."""
     err = Console(stderr=True)
     try:
-        d = design(load_requirements(requirements), load_catalog(catalog))
+        d = design(load_requirements(requirements), load_catalog(catalog), load_measurements(measurements))
     except ConfigError as exc:
         raise _usage(err, exc.message) from None
     if as_json:
         print(json.dumps(d.to_json(), indent=2))
-    else:
+    elif not check:
         _print_design(d, Console())
     if out is not None:
         paths = write_artifacts(d, out)
         err.print("wrote " + ", ".join(str(p) for p in paths))
+    if check:
+        report = check_config(render_config(d))
+        console = Console()
+        console.print(f"[bold]Plan:[/] {escape(d.summary())}", soft_wrap=True, highlight=False)
+        for line in report.lines:
+            console.print(f"  {escape(line)}", soft_wrap=True, highlight=False)
+        console.print("[green]check OK[/]" if report.ok else "[bold red]check FAILED[/]")
+        if not report.ok:
+            raise typer.Exit(1)
 
 
 def _print_design(d: Design, console: Console) -> None:
+    console.print(f"[bold]Plan:[/] {escape(d.summary())}", soft_wrap=True, highlight=False)
     console.print(f"[bold]Approach:[/] {d.approach.primary} ({', '.join(d.approach.components)})")
     for x in d.approach.decisions:
-        console.print(f"  [dim]{x.rule}[/] {x.reason}")
-    tiers = Table(title="Model plan")
-    for col in ("tier", "model", "hosting", "quality", "est. p95 ms", "rule"):
-        tiers.add_column(col)
-    for t in d.models.tiers:
-        tiers.add_row(
-            t.tier,
-            t.model.name,
-            t.model.hosting,
-            f"{t.model.quality.score:.3f}",
-            f"{t.p95_ms:,.0f}",
-            t.reasons[0].rule,
-        )
-    console.print(tiers)
+        console.print(f"  [dim]{x.rule}[/] {escape(x.reason)}", soft_wrap=True, highlight=False)
+    plans = Table(title=f"Plan search ({len(d.result.estimates)} candidates)")
+    for col in ("", "plan", "quality", "p95 ms", "USD/month", "breaks"):
+        plans.add_column(col)
+    rows = [("chosen", d.chosen), ("runner-up", d.result.runner_up)]
+    rows += [(k.replace("_", " "), v) for k, v in d.result.pareto.items()]
+    for name, e in rows:
+        if e is not None:
+            p95 = "batch" if e.p95_ms is None else f"{e.p95_ms:,.0f}"
+            plans.add_row(name, e.plan.label, f"{e.quality:.3f}", p95, f"{e.total:,.0f}", ", ".join(e.broken) or "-")
+    console.print(plans)
+    for x in d.result.decisions:
+        console.print(f"  [dim]{x.rule}[/] {escape(x.reason)}", soft_wrap=True, highlight=False)
     cost = Table(title="Monthly cost (USD), step by step")
-    for col in ("step", "rule", "total", "saving", "% of baseline"):
-        cost.add_column(col)
-    for s in d.cost.steps:
-        cost.add_row(s.name, s.rule, f"{s.total:,.0f}", f"{s.saving_usd:,.0f}", f"{s.saving_pct_of_baseline:.1f}%")
+    for col in ("step", "rule", "total", "change", "source"):
+        cost.add_column(col, overflow="fold")
+    for s in d.steps:
+        cost.add_row(s.name, s.rule, f"{s.total:,.0f}", f"{s.change_pct_of_baseline:+.1f}%", s.source)
     console.print(cost)
-    for x in d.cost.decisions:
-        console.print(f"  [dim]{x.rule}[/] {x.reason}")
     console.print(
-        f"[bold]Capacity:[/] {d.gateway.replicas} gateway replicas, "
+        f"[bold]Capacity:[/] {d.gateway.replicas} gateway replica(s), "
         f"redis={'yes' if d.gateway.redis else 'no'}, postgres={'yes' if d.gateway.postgres else 'no'}"
     )
     console.print(f"[bold]Controls:[/] {', '.join(c.id for c in d.controls)}")
-    for u in d.unmet:
-        console.print(f"[bold yellow]Unmet {u.requirement}[/] ({u.rule}): {u.detail}")
-        for rx in u.relaxations:
-            console.print(f"  relax: {rx['change']}")
 
 
 def doctor_command(

@@ -1,124 +1,268 @@
-"""Render the runnable ``portico.yaml`` for a design.
-
-Only sections the gateway's config loader accepts today are live YAML (server, auth,
-models, resilience fallbacks); the rest of the plan (cache, routing, guards, limits on
-Redis, storage on PostgreSQL) is a commented proposal, so the file starts without those
-services running.
-"""
+"""Render the runnable ``portico.yaml`` for a design: every control the plan recommends, in
+the grammar of this Portico's own settings model, validated by it before it is written."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
+from typing import Any
 
+import yaml
+
+from portico.config import settings_from_dict
 from portico.design.catalog import CatalogModel
-from portico.design.plan import Design
+from portico.design.controls import Control
+from portico.design.levers import available_sections
+from portico.design.plan import P95_CRITICAL_X, Design
+from portico.design.sections import CHUNK_OVERLAP, context_plan
+from portico.guards.pii import DEFAULT_ENTITIES
+from portico.model_settings import ModelSettings
+from portico.storage.settings import StorageSettings
+
+ROUTE_NAME = "auto"  # the virtual model clients send when the plan routes, cascades or votes
+REDIS_URL = "redis://127.0.0.1:6379/0"  # edit: the managed Redis every replica shares
+POSTGRES_URL = "postgresql+asyncpg://portico@127.0.0.1:5432/portico"  # edit: the shared database
+# Field kind -> the PII detector entities that find it (portico.guards.pii).
+KIND_ENTITIES: dict[str, tuple[str, ...]] = {
+    "name": ("PERSON",),
+    "email": ("EMAIL_ADDRESS",),
+    "phone": ("PHONE_NUMBER",),
+    "address": ("STREET_ADDRESS", "LOCATION"),
+    "card_number": ("CREDIT_CARD",),
+    "iban": ("IBAN_CODE",),
+    "ssn": ("US_SSN",),
+    "id_number": ("US_DRIVER_LICENSE", "US_PASSPORT", "US_SSN"),
+    "credentials": ("API_KEY",),
+    "health": ("PERSON", "LOCATION", "STREET_ADDRESS", "PHONE_NUMBER", "EMAIL_ADDRESS", "US_SSN"),
+}
+# Under PCI these are removed, never restored: a card number must not reach a model or a log.
+PCI_ENTITIES = ("CREDIT_CARD",)
 
 
-def _q(value: str) -> str:
-    """A YAML-safe scalar (JSON strings are valid YAML)."""
-    return json.dumps(value)
-
-
-def _model_lines(tier: str, m: CatalogModel) -> list[str]:
-    lines = [
-        f"  # {tier} tier: {m.quality.benchmark} {m.quality.score:.3f} ({m.quality.source}, {m.quality.date})",
-        f"  - name: {_q(m.name)}",
-        f"    provider: {m.provider}",
-    ]
-    if m.hosting == "self_hosted" and m.serving is not None:
-        lines.insert(1, f"  # self-hosted: run {m.serving.runtime} on {m.serving.gpu} and point base_url at it")
+def _model(m: CatalogModel, *, batch: bool) -> dict[str, Any]:
+    if m.provider == "local":
+        return {"name": m.name, "provider": "local"}
+    out: dict[str, Any] = {"name": m.name, "provider": m.provider}
     if m.base_url:
-        lines.append(f"    base_url: {_q(m.base_url)}")
+        out["base_url"] = m.base_url
     if m.api_key_env:
-        lines.append(f"    api_key: {_q('env:' + m.api_key_env)}")
+        out["api_key"] = f"env:{m.api_key_env}"
     if m.upstream_model and m.upstream_model != m.name:
-        lines.append(f"    model: {_q(m.upstream_model)}")
+        out["model"] = m.upstream_model
     if m.price is not None:
-        lines.append(
-            f"    price: {{input_per_mtok: {m.price.input_per_mtok:g}, output_per_mtok: {m.price.output_per_mtok:g}}}"
+        out["price"] = {"input_per_mtok": m.price.input_per_mtok, "output_per_mtok": m.price.output_per_mtok}
+        if batch and "batch_discount" in ModelSettings.model_fields:
+            out["batch_discount"] = m.price.batch_discount
+    out["context_window"] = m.context_window
+    return out
+
+
+def pii_entities(d: Design) -> list[str]:
+    """Entities to pseudonymize: those of the declared fields, else the detector's full set."""
+    req = d.requirements
+    named = [e for k in sorted(req.data.kinds) for e in KIND_ENTITIES.get(k, ())]
+    wanted = list(DEFAULT_ENTITIES) if (req.data.pii or not named) else sorted(set(named))
+    if "pci" in req.compliance:
+        wanted = [e for e in wanted if e not in PCI_ENTITIES]
+    return wanted
+
+
+def _guards(d: Design) -> dict[str, Any]:
+    req = d.requirements
+    high = req.sensitivity == "high"
+    personal = req.data.personal or high
+    inputs: list[dict[str, Any]] = []
+    outputs: list[dict[str, Any]] = []
+    if "pci" in req.compliance:
+        inputs.append({"type": "pii", "action": "redact", "entities": list(PCI_ENTITIES)})
+        outputs.append({"type": "pii", "action": "redact", "entities": list(PCI_ENTITIES)})
+    if personal:
+        inputs.append({"type": "pii", "action": "pseudonymize", "entities": pii_entities(d)})
+    inputs.append({"type": "injection", "action": "block"})
+    inputs.append({"type": "content", "action": "block" if high else "flag"})
+    outputs.append({"type": "content", "action": "flag"})
+    return {
+        "default": {
+            "input": inputs,
+            "output": outputs,
+            "canary": True,
+            "json_schema": req.output.format == "json",
+            "parallel": d.guards_parallel,
+        }
+    }
+
+
+def _routing(d: Design) -> dict[str, Any] | None:
+    c = d.chosen
+    if c is None or c.plan.kind == "single":
+        return None
+    p = c.plan
+    if p.kind == "ensemble":
+        route: dict[str, Any] = {"name": ROUTE_NAME, "policy": "ensemble", "models": [m.name for m in p.members]}
+        route["aggregate"] = "majority"
+    else:
+        assert p.fast is not None
+        route = {"name": ROUTE_NAME, "policy": "complexity" if p.kind == "route" else "cascade"}
+        route.update({"fast": p.fast.name, "strong": p.primary.name})
+        if p.kind == "route":
+            route["threshold"] = {"strong_share": round(p.strong_share, 4)}
+        elif d.requirements.output.format == "json":
+            route["check"] = {"json_schema": {"type": "object"}}
+        else:
+            route["check"] = {"self_check": True}
+    return {"routes": [route]}
+
+
+def _resilience(d: Design) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    target = d.requirements.latency_target_ms
+    if target is not None:
+        # Retries and fallbacks together stop at the critical latency level: beyond it the
+        # answer is late anyway, and unbounded failover is how costs and queues blow up.
+        steps = d.requirements.agent.steps_per_request
+        out["defaults"] = {"retry": {"deadline": round(max(1.0, P95_CRITICAL_X * target / steps / 1000.0), 3)}}
+    fb = d.fallback
+    if fb is not None and d.chosen is not None:
+        out["models"] = {m.name: {"fallbacks": [fb.name]} for m in d.chosen.plan.models if m.name != fb.name}
+    if d.gateway.redis:
+        out["shared"] = {"backend": "redis", "redis_url": REDIS_URL}
+    return out
+
+
+def _cache(d: Design) -> dict[str, Any]:
+    c = d.cache
+    if not c.enabled:
+        return {"enabled": False}
+    out: dict[str, Any] = {"enabled": True, "tier": c.tier, "partition": c.partition, "ttl_seconds": c.ttl_seconds}
+    if d.gateway.redis:
+        out.update({"backend": "redis", "redis_url": REDIS_URL})
+    return out
+
+
+def _storage(d: Design) -> dict[str, Any]:
+    req = d.requirements
+    out: dict[str, Any] = {}
+    if d.gateway.postgres:
+        out["url"] = POSTGRES_URL
+    out["durability"] = "commit" if req.compliance else "wal"
+    out["store_prompts"] = False
+    if "retention_days" in StorageSettings.model_fields:
+        out["retention_days"] = d.retention_days
+    return out
+
+
+def _rag(d: Design) -> dict[str, Any]:
+    """Vector stores in the gateway: pgvector when replicas share them, else the embedded index."""
+    chunk, top_k, _ = context_plan(d.requirements.traffic.avg_input_tokens)
+    out: dict[str, Any] = {"backend": "pgvector" if d.gateway.postgres else "embedded", "mode": "hybrid"}
+    if d.gateway.postgres:
+        out["pg_url"] = POSTGRES_URL
+    out["chunking"] = {"max_chunk_size_tokens": chunk, "chunk_overlap_tokens": CHUNK_OVERLAP}
+    if d.chosen is not None:
+        out["answer_model"] = d.chosen.plan.primary.name
+    out["answer_k"] = top_k
+    return out
+
+
+def _batch(d: Design) -> bool:
+    return d.chosen is not None and d.chosen.plan.batch
+
+
+def config_dict(d: Design) -> dict[str, Any]:
+    cfg: dict[str, Any] = {
+        "server": {"host": "0.0.0.0" if d.gateway.replicas > 1 else "127.0.0.1", "port": 8000},
+        "auth": {"master_key": "env:PORTICO_MASTER_KEY"},
+        "models": [_model(m, batch=_batch(d)) for m in d.serving_models()],
+        "resilience": _resilience(d),
+    }
+    routing = _routing(d)
+    if routing is not None:
+        cfg["routing"] = routing
+    cfg["cache"] = _cache(d)
+    cfg["guards"] = _guards(d)
+    if d.gateway.redis:
+        cfg["limits"] = {"backend": "redis", "redis_url": REDIS_URL}
+    cfg["storage"] = _storage(d)
+    if d.compression > 0:
+        cfg["compression"] = {"enabled": True, "ratio": round(1.0 - d.compression, 4)}
+    if d.rag and "rag" in available_sections():
+        cfg["rag"] = _rag(d)
+    if _batch(d) and "batch" in available_sections():
+        # the Batch API keeps its jobs in the storage database: on once a master key enables storage
+        cfg["batch"] = {"enabled": True}
+    unknown = set(cfg) - available_sections()
+    if unknown:  # a design bug: never hand out a config the gateway rejects
+        raise AssertionError(f"design emitted sections this Portico does not know: {sorted(unknown)}")
+    return cfg
+
+
+def live_controls(d: Design, cfg: dict[str, Any]) -> tuple[Control, ...]:
+    """The controls, each marked live when the emitted config turns it on."""
+    guards = cfg["guards"]["default"]
+    types = {g["type"] for g in guards["input"]}
+    live = {
+        "SAFE-AUTH": bool(cfg["auth"].get("master_key")),
+        "SAFE-SECRETS": all("api_key" not in m or str(m["api_key"]).startswith("env:") for m in cfg["models"]),
+        "SAFE-INJECTION": "injection" in types and guards["canary"],
+        "SAFE-CONTENT": "content" in types,
+        "SAFE-LIMITS": True,
+        "SAFE-AUDIT": "storage" in cfg,
+        "SAFE-PII": "pii" in types,
+        "SAFE-NO-BODIES": cfg["storage"].get("store_prompts") is False,
+        "SAFE-SCHEMA": bool(guards["json_schema"]),
+        "SAFE-GROUNDED": "rag" in cfg,
+        "OPT-RAG": "rag" in cfg,
+        "GDPR-RESIDENCY": True,
+        "HIPAA-BAA": True,
+        "HIPAA-PHI": "pii" in types,
+        "PCI-PAN": any(g["type"] == "pii" and "CREDIT_CARD" in (g.get("entities") or []) for g in guards["input"]),
+        "SOC2-AUDIT": cfg["storage"].get("durability") == "commit",
+        "SOC2-MONITOR": True,
+        "SOC2-ACCESS": True,
+        "SAFE-RETENTION": "retention_days" in cfg["storage"],
+        "OPT-COMPRESS": "compression" in cfg,
+        "OPT-BATCH": "batch" in cfg,
+    }
+    return tuple(replace(c, live=live.get(c.id, False)) for c in d.controls)
+
+
+def not_available(d: Design, cfg: dict[str, Any]) -> list[str]:
+    """Recommended controls this Portico's config grammar cannot express yet."""
+    out: list[str] = []
+    if "retention_days" not in cfg["storage"]:
+        out.append(
+            f"audit retention of {d.retention_days} days (no storage retention setting yet: delete older ledger "
+            "and audit rows with a scheduled job)"
         )
-    if m.hosting != "embedded":
-        lines.append(f"    context_window: {m.context_window}")
-    return lines
-
-
-def _resilience_lines(d: Design) -> list[str]:
-    """Fallbacks are live config: the gateway's resilience section accepts them."""
-    fallback = d.models.get("fallback")
-    if fallback is None:
-        return []
-    lines = ["resilience:", "  models:"]
-    for t in d.models.tiers:
-        if t.tier != "fallback":
-            rule = fallback.reasons[0].rule
-            lines.append(f"    {_q(t.model.name)}: {{fallbacks: [{_q(fallback.model.name)}]}}   # rule {rule}")
-    return lines if len(lines) > 2 else []
+    if d.rag and "rag" not in available_sections():
+        out.append("RAG stores and retrieval in the gateway (retrieve in the application meanwhile)")
+    if d.chosen is not None and d.chosen.plan.batch and "batch" not in available_sections():
+        out.append("a batch API in the gateway (send batch work to the providers' batch APIs directly)")
+    if any(x.rule == "OPT-COMPRESS-UNAVAILABLE" for x in d.lever_decisions):
+        out.append("prompt compression")
+    return out
 
 
 def render_config(d: Design) -> str:
+    cfg = config_dict(d)
+    settings_from_dict(cfg, env={}, source="generated portico.yaml")  # raises if the grammar rejects it
     req = d.requirements
-    fast, powerful = d.models.get("fast"), d.models.get("powerful")
-    out = [
-        "# portico.yaml generated by `portico design` (edit freely; re-run design to compare).",
+    head = [
+        "# portico.yaml generated by `portico design` (validated by portico.config.Settings).",
         f"# Use case: {req.use_case or '(unspecified)'}",
-        "# Start it: portico serve --config portico.yaml",
-        "# Secrets are read from the environment (env:NAME); an unset master key means open dev mode.",
-        "server:",
-        "  host: 127.0.0.1   # 0.0.0.0 behind a load balancer",
-        "  port: 8000",
-        "auth:",
-        '  master_key: "env:PORTICO_MASTER_KEY"',
-        "models:",
+        f"# Plan: {d.summary()}",
+        "# Start it: portico serve --config portico.yaml   (check first: portico design REQ.yaml --check)",
+        "# Secrets come from the environment (env:NAME); without PORTICO_MASTER_KEY it runs in open dev mode.",
     ]
-    seen: set[str] = set()
-    for t in d.models.tiers:
-        if t.model.name in seen:
-            continue
-        seen.add(t.model.name)
-        out.extend(_model_lines(t.tier, t.model))
-    if not seen:
-        out[-1] = "models: []   # no catalog model meets the requirements: see architecture.md"
-    out += _resilience_lines(d)
-    out.append("")
-    out.append("# ---- Proposed by the design; enable as these sections land in your Portico version ----")
-    f = d.features
-    if f.cache:
-        hit = next((d_.numbers.get("expected_hit_rate") for d_ in d.cost.decisions if d_.rule == "OPT-CACHE"), None)
-        out += [
-            "# cache:   # rule OPT-CACHE, expected hit rate " + str(hit),
-            "#   exact: {enabled: true}",
-            "#   semantic: {enabled: true, threshold: 0.92, scope: per_key}",
-            f"#   backend: {'redis' if d.gateway.redis else 'memory'}",
-        ]
-    route = next((d_ for d_ in d.cost.decisions if d_.rule in ("OPT-ROUTE", "OPT-CASCADE")), None)
-    if route is not None and fast is not None and powerful is not None:
-        if route.rule == "OPT-CASCADE":
-            out += [
-                f"# routing:   # rule OPT-CASCADE, escalation {route.numbers['cascade_escalation']}",
-                f"#   cascade: {{first: {fast.model.name}, then: {powerful.model.name}}}",
-            ]
-        else:
-            out += [
-                f"# routing:   # rule OPT-ROUTE, simple share {route.numbers['simple_query_share']}",
-                f"#   classifier: {{simple: {fast.model.name}, complex: {powerful.model.name}}}",
-            ]
-    guards_in = ["injection"] + (["pii: pseudonymize"] if f.pii_guard else [])
-    guards_out = (["json_schema"] if req.output.format == "json" else []) + (
-        ["content"] if req.data.sensitivity == "high" else []
-    )
-    out.append(f"# guards: {{input: [{', '.join(guards_in)}], output: [{', '.join(guards_out)}]}}")
-    budget = req.budget.usd_per_month
+    if d.chosen is not None and d.chosen.plan.kind != "single":
+        head.append(f"# Clients send model '{ROUTE_NAME}' to use the plan's {d.chosen.plan.kind}.")
     if d.gateway.redis:
-        out.append(
-            "# limits: {backend: redis, redis_url: redis://REDIS:6379/0}   # rule CAP-REDIS: replicas share limits"
+        head.append(
+            f"# {d.gateway.replicas} replicas: point redis_url and storage.url at your shared Redis/PostgreSQL."
         )
-    if budget is not None:
-        out.append(f"# keys: give each team a monthly budget that sums to <= {budget:g} USD (portico keys)")
-    if d.gateway.postgres:
-        out.append("# storage: {url: postgresql+asyncpg://USER@HOST/portico}   # rule CAP-POSTGRES")
-    out.append(f"# storage.store_prompts: false; audit retention {d.retention_days} days (rule SAFE-RETENTION)")
-    if f.rag:
-        out.append(
-            f"# rag: {{docs: {req.knowledge.size_docs}, retrieval: hybrid (dense + BM25, RRF), citations: true}}"
-        )
-    return "\n".join(out) + "\n"
+    for m in d.serving_models():
+        if m.hosting == "self_hosted" and m.serving is not None:
+            n = d.chosen.servers.get(m.name, 1) if d.chosen is not None else 1
+            head.append(f"# {m.name}: run {m.serving.runtime} on {n} x {m.serving.gpu} at {m.base_url}")
+    for item in not_available(d, cfg):
+        head.append(f"# Not yet available in this Portico: {item}.")
+    return "\n".join(head) + "\n" + yaml.safe_dump(cfg, sort_keys=False, width=120)

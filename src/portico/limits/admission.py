@@ -9,7 +9,7 @@ from collections.abc import Collection
 from portico.auth.principal import STATE_KEY, Principal
 from portico.limits import estimate
 from portico.limits.limiter import Admission, Limiter
-from portico.limits.prices import PriceCatalog
+from portico.limits.prices import BATCH_TIER, PriceCatalog
 from portico.limits.refusal import quota_headers
 from portico.limits.usage import fill_cost, final_usage
 from portico.pipeline import ChunkStream, Next, Reply, RequestContext
@@ -45,11 +45,11 @@ class AdmissionStage:
             default=None,
         )
 
-    def _max_cost(self, model: str, prompt: int, completion: int) -> float:
+    def _max_cost(self, model: str, prompt: int, completion: int, *, batch: bool = False) -> float:
         # A name that is not a configured model (a router alias such as "auto") may be served by
         # any model: reserve at the most expensive one's price.
         if model in self.configured or self._priciest is None:
-            return self.catalog.cost(model, prompt, completion)
+            return self.catalog.cost(model, prompt, completion, batch=batch)
         return self._priciest.cost(prompt, completion)
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
@@ -63,7 +63,7 @@ class AdmissionStage:
             next(self._tickets),
             principal.scopes,
             tokens=prompt + completion,
-            cost_usd=self._max_cost(ctx.model_requested, prompt, completion),
+            cost_usd=self._max_cost(ctx.model_requested, prompt, completion, batch=bool(ctx.state.get(BATCH_TIER))),
         )
         ctx.state[ADMISSION_KEY] = admission
         ctx.response_headers.update(quota_headers(admission.quota))

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 import yaml
 
 DEFAULTS = Path(__file__).with_name("data") / "prices.yaml"
+BATCH_TIER = "portico.limits.batch_price"  # ctx.state: True for Batch API lines, priced at the batch tier
+DEFAULT_BATCH_DISCOUNT = 0.5  # OpenAI's and Anthropic's batch price is half the interactive one
 
 
 @dataclass(slots=True, frozen=True)
@@ -19,6 +21,9 @@ class ModelPrice:
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok) / 1e6
+
+    def discounted(self, discount: float) -> ModelPrice:
+        return ModelPrice(self.input_per_mtok * (1 - discount), self.output_per_mtok * (1 - discount))
 
 
 FREE = ModelPrice(0.0, 0.0)
@@ -47,17 +52,28 @@ def load_price_file(path: str | Path) -> tuple[str, dict[str, ModelPrice]]:
 class PriceCatalog:
     """Prices by gateway model name; a model with no known price is free (a local model)."""
 
-    def __init__(self, prices: Mapping[str, ModelPrice], *, as_of: str = "") -> None:
+    def __init__(
+        self, prices: Mapping[str, ModelPrice], *, as_of: str = "", batch: Mapping[str, ModelPrice] | None = None
+    ) -> None:
         self._prices = dict(prices)
+        self._batch = dict(batch or {})
         self.as_of = as_of
 
     @classmethod
-    def build(cls, models: Iterable[_PricedModel], *, extra_file: str | None = None) -> PriceCatalog:
-        """Explicit ``price:`` in config wins; else the defaults by name, then by upstream model id."""
+    def build(
+        cls,
+        models: Iterable[_PricedModel],
+        *,
+        extra_file: str | None = None,
+        fixed: Mapping[str, ModelPrice] | None = None,
+    ) -> PriceCatalog:
+        """Explicit ``price:`` in config wins; else the defaults by name, then by upstream model id.
+        ``fixed`` prices (the embedding model's) win over everything."""
         as_of, defaults = load_price_file(DEFAULTS)
         if extra_file:
             defaults.update(load_price_file(extra_file)[1])
         prices = dict(defaults)
+        batch: dict[str, ModelPrice] = {}
         for m in models:
             explicit = "price" in getattr(m, "model_fields_set", ()) and getattr(m, "price", None) is not None
             if explicit:
@@ -65,13 +81,23 @@ class PriceCatalog:
                 prices[m.name] = ModelPrice(float(p.input_per_mtok), float(p.output_per_mtok))
             elif m.name not in defaults and m.upstream_model in defaults:
                 prices[m.name] = defaults[m.upstream_model]
-        return cls(prices, as_of=as_of)
+            own = getattr(m, "batch_price", None)
+            if own is not None:
+                batch[m.name] = ModelPrice(float(own.input_per_mtok), float(own.output_per_mtok))
+            elif m.name in prices:
+                discount = float(getattr(m, "batch_discount", DEFAULT_BATCH_DISCOUNT))
+                batch[m.name] = prices[m.name].discounted(discount)
+        prices.update(fixed or {})
+        return cls(prices, as_of=as_of, batch=batch)
 
-    def price(self, model: str) -> ModelPrice:
+    def price(self, model: str, *, batch: bool = False) -> ModelPrice:
+        if batch:
+            own = self._batch.get(model)
+            return own if own is not None else self.price(model).discounted(DEFAULT_BATCH_DISCOUNT)
         return self._prices.get(model, FREE)
 
-    def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> float:
-        return self.price(model).cost(prompt_tokens, completion_tokens)
+    def cost(self, model: str, prompt_tokens: int, completion_tokens: int, *, batch: bool = False) -> float:
+        return self.price(model, batch=batch).cost(prompt_tokens, completion_tokens)
 
     def known(self) -> dict[str, ModelPrice]:
         return dict(self._prices)

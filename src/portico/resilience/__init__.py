@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from portico.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from portico.resilience.admin import attach, circuits_router
+    from portico.resilience.admin import circuits_router, resilience_feature
     from portico.resilience.breaker import CircuitBreaker, CircuitState
     from portico.resilience.caller import ModelCaller
     from portico.resilience.deployments import Deployment, build_deployments
@@ -28,9 +28,9 @@ _HOMES = {
     "ModelCaller": "caller",
     "RedisBreakerStore": "shared",
     "ResilienceSettings": "settings",
-    "attach": "admin",
     "build_deployments": "deployments",
     "circuits_router": "admin",
+    "resilience_feature": "admin",
 }
 __all__ = [
     "BreakerStore",
@@ -42,8 +42,8 @@ __all__ = [
     "ModelCaller",
     "RedisBreakerStore",
     "ResilienceSettings",
-    "attach",
     "build_deployments",
     "circuits_router",
+    "resilience_feature",
 ]
 __getattr__ = lazy_exports(__name__, _HOMES)

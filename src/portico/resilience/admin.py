@@ -1,26 +1,17 @@
-"""``GET /admin/circuits`` (and a reset), plus ``attach``: plugs resilience into a Gateway."""
+"""``GET /admin/circuits`` (and a reset), and resilience as a feature (that router, shared breaker state)."""
 
 from __future__ import annotations
 
-import hmac
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
-from portico.config import AuthSettings, Settings
-from portico.errors import AuthenticationFailed, NotFound
+from portico.errors import NotFound
+from portico.feature import Access, Feature, Mount
 from portico.resilience.caller import ModelCaller
 from portico.resilience.deployments import Deployment
+from portico.resilience.settings import ResilienceSettings
 from portico.resilience.shared import BreakerSync, RedisBreakerStore
-
-
-def _check_master(auth: AuthSettings, authorization: str | None) -> None:
-    if auth.master_key is None:  # open dev mode
-        return
-    value = authorization or ""
-    token = value[7:] if value[:7].lower() == "bearer " else ""
-    if not hmac.compare_digest(token.encode(), auth.master_key.get_secret_value().encode()):
-        raise AuthenticationFailed("/admin/circuits requires the master key (Authorization: Bearer ...).")
 
 
 def describe(d: Deployment, now: float) -> dict[str, Any]:
@@ -39,21 +30,20 @@ def describe(d: Deployment, now: float) -> dict[str, Any]:
     return out
 
 
-def circuits_router(caller: ModelCaller, auth: AuthSettings, clock: Callable[[], float] = time.monotonic) -> Any:
-    """A FastAPI APIRouter (FastAPI is imported here, off the hot path's import chain)."""
-    from fastapi import APIRouter, Header
+def circuits_router(caller: ModelCaller, clock: Callable[[], float] = time.monotonic) -> Any:
+    """A FastAPI APIRouter (FastAPI is imported here, off the hot path's import chain); mounted
+    with ``Access.ADMIN``, so the door lets only the master key in."""
+    from fastapi import APIRouter
 
     router = APIRouter(prefix="/admin/circuits", tags=["admin"])
 
     @router.get("")
-    async def list_circuits(authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        _check_master(auth, authorization)
+    async def list_circuits() -> dict[str, Any]:
         now = clock()
         return {"deployments": [describe(d, now) for d in caller.all_deployments()]}
 
     @router.post("/{deployment_id}/reset")
-    async def reset_circuit(deployment_id: str, authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        _check_master(auth, authorization)
+    async def reset_circuit(deployment_id: str) -> dict[str, Any]:
         for d in caller.all_deployments():
             if d.id == deployment_id:
                 if d.breaker is not None:
@@ -65,22 +55,13 @@ def circuits_router(caller: ModelCaller, auth: AuthSettings, clock: Callable[[],
     return router
 
 
-class GatewayLike(Protocol):
-    settings: Settings
-    caller: ModelCaller
-    extra_routers: list[Any]
-    on_start: list[Callable[[], Awaitable[None]]]
-    on_stop: list[Callable[[], Awaitable[None]]]
-
-
-def attach(gateway: GatewayLike) -> None:
-    """Mount ``/admin/circuits`` and, when configured, the shared (Redis) breaker state."""
-    gateway.extra_routers.append(circuits_router(gateway.caller, gateway.settings.auth))
-    shared = gateway.settings.resilience.shared
-    if shared.backend == "redis" and gateway.settings.resilience.enabled:
-        caller = gateway.caller
-        store = RedisBreakerStore.from_url(shared.redis_url, shared.key_prefix)
-        sync = BreakerSync(lambda: list(caller.all_deployments()), store, interval=shared.sync_interval)
-        caller.on_transition(sync.on_transition)
-        gateway.on_start.append(sync.start)
-        gateway.on_stop.append(sync.stop)
+def resilience_feature(settings: ResilienceSettings, caller: ModelCaller) -> Feature:
+    """``/admin/circuits`` and, when configured, the shared (Redis) breaker state."""
+    mount = Mount(circuits_router(caller), Access.ADMIN)
+    shared = settings.shared
+    if shared.backend != "redis" or not settings.enabled:
+        return Feature("resilience", mounts=(mount,))
+    store = RedisBreakerStore.from_url(shared.redis_url, shared.key_prefix)
+    sync = BreakerSync(lambda: list(caller.all_deployments()), store, interval=shared.sync_interval)
+    caller.on_transition(sync.on_transition)
+    return Feature("resilience", mounts=(mount,), on_start=(sync.start,), on_stop=(sync.stop,))

@@ -21,6 +21,7 @@ from typing import TypeVar
 from prometheus_client import CollectorRegistry
 
 from portico.errors import InvalidRequest, ModelNotFound, PorticoError, RateLimited, UpstreamUnavailable
+from portico.limits.prices import BATCH_TIER
 from portico.pipeline import ChunkStream, Reply, RequestContext
 from portico.providers.base import approx_tokens
 from portico.resilience.attempt import Lease, OpenStream, begin, chat_attempt, stream_attempt
@@ -191,14 +192,16 @@ class ModelCaller:
         error: BaseException | None = None
         try:
             for chunk in opened.head:
-                if chunk.usage is not None:
+                if chunk.usage is not None:  # priced before the usage chunk reaches the client
                     usage = chunk.usage
+                    settle(ctx, d, usage)
                 generated.append(chunk.text)
                 yield chunk
             if not opened.exhausted:
                 async for chunk in opened.chunks:
                     if chunk.usage is not None:
                         usage = chunk.usage
+                        settle(ctx, d, usage)
                     generated.append(chunk.text)
                     yield chunk
         except BaseException as exc:
@@ -416,6 +419,14 @@ class ModelCaller:
 
 def settle(ctx: RequestContext, deployment: Deployment, usage: Usage) -> None:
     ctx.usage = usage
+    if ctx.state.get(BATCH_TIER):  # a Batch API line: the deployment's batch price
+        own = deployment.settings.batch_price
+        if own is not None:
+            ctx.cost_usd = own.cost(usage.prompt_tokens, usage.completion_tokens)
+            return
+        full = deployment.price.cost(usage.prompt_tokens, usage.completion_tokens)
+        ctx.cost_usd = full * (1 - deployment.settings.batch_discount)
+        return
     ctx.cost_usd = deployment.price.cost(usage.prompt_tokens, usage.completion_tokens)
 
 

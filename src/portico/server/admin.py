@@ -1,41 +1,23 @@
-"""The admin API under /admin (master key only): keys, teams, spend and audit.
+"""The admin API under /admin (master key only, checked at the door): keys, teams, spend and audit.
 
 Secrets appear exactly once, in the response that creates or rotates a key.
 """
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
-from pydantic import SecretStr
+from fastapi import APIRouter, Query
 
 from portico.auth.keys import KeyManager
-from portico.auth.stage import presented_secret
-from portico.errors import AuthenticationFailed, NotFound, PermissionDenied
-from portico.storage.records import KeySpec, TeamSpec
+from portico.errors import NotFound
+from portico.storage.records import KeySpec, LimitsUpdate, TeamSpec
 from portico.storage.store import Store
 
 
-def admin_router(store: Store, keys: KeyManager, master_key: SecretStr | None) -> APIRouter:
-    """The /admin routes. Without a configured master key they answer 403 (there is nobody to trust)."""
-    master = master_key.get_secret_value().encode() if master_key else None
-
-    async def require_master(
-        authorization: Annotated[str | None, Header()] = None,
-        x_api_key: Annotated[str | None, Header()] = None,
-    ) -> None:
-        if master is None:
-            raise PermissionDenied("The admin API needs auth.master_key in the configuration.")
-        headers = {k: v for k, v in (("authorization", authorization), ("x-api-key", x_api_key)) if v}
-        secret = presented_secret(headers)
-        if secret is None:
-            raise AuthenticationFailed("Missing master key: send 'Authorization: Bearer <master key>'.")
-        if not hmac.compare_digest(secret.encode(), master):
-            raise AuthenticationFailed("The admin API requires the master key.")
-
-    router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_master)])
+def admin_router(store: Store, keys: KeyManager) -> APIRouter:
+    """The /admin routes; mounted with ``Access.ADMIN``, so the door lets only the master key in."""
+    router = APIRouter(prefix="/admin", tags=["admin"])
 
     @router.post("/keys", status_code=201)
     async def create_key(spec: KeySpec) -> dict[str, Any]:
@@ -50,6 +32,13 @@ def admin_router(store: Store, keys: KeyManager, master_key: SecretStr | None) -
     @router.get("/keys/{key_id}")
     async def show_key(key_id: str) -> dict[str, Any]:
         record = await store.get_key(key_id)
+        if record is None:
+            raise NotFound(f"No key '{key_id}'.", code="key_not_found")
+        return record.public()
+
+    @router.patch("/keys/{key_id}")
+    async def update_key(key_id: str, update: LimitsUpdate) -> dict[str, Any]:
+        record = await keys.update(key_id, update)
         if record is None:
             raise NotFound(f"No key '{key_id}'.", code="key_not_found")
         return record.public()
@@ -83,6 +72,13 @@ def admin_router(store: Store, keys: KeyManager, master_key: SecretStr | None) -
         if team is None:
             raise NotFound(f"No team '{team_id}'.", code="team_not_found")
         return {**team.public(), "keys": [k.public() for k in await store.list_keys(team_id=team_id)]}
+
+    @router.patch("/teams/{team_id}")
+    async def update_team(team_id: str, update: LimitsUpdate) -> dict[str, Any]:
+        team = await keys.update_team(team_id, update)
+        if team is None:
+            raise NotFound(f"No team '{team_id}'.", code="team_not_found")
+        return team.public()
 
     @router.get("/spend")
     async def spend(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 
+from portico.auth.principal import STATE_KEY
 from portico.errors import ModelNotFound, PorticoError, UpstreamError, internal_error
+from portico.feature import GRANT_KEY, HEADERS_KEY, REQUEST_ID_KEY, Grant
 from portico.gateway import Gateway
 from portico.pipeline import ChunkStream, RequestContext
 from portico.server.asgi import (
@@ -16,7 +17,6 @@ from portico.server.asgi import (
     Scope,
     Send,
     encode_headers,
-    header_map,
     parse_json_object,
     read_body,
     send_json,
@@ -30,11 +30,6 @@ OPENAI = OpenAIDialect()
 _SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
 
 
-def _request_id(headers: dict[str, str]) -> str:
-    given = headers.get("x-request-id", "")
-    return given if 0 < len(given) <= 128 and given.isprintable() else "req-" + uuid.uuid4().hex
-
-
 async def handle_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
     """POST /v1/chat/completions."""
     await serve_chat(gateway, scope, receive, send, OPENAI)
@@ -42,8 +37,8 @@ async def handle_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Se
 
 async def serve_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Send, dialect: Dialect) -> None:
     started = time.perf_counter()
-    headers = header_map(scope)
-    request_id = _request_id(headers)
+    headers: dict[str, str] = scope[HEADERS_KEY]
+    request_id: str = scope[REQUEST_ID_KEY]
     ctx: RequestContext | None = None
     try:
         body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
@@ -53,7 +48,10 @@ async def serve_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Sen
                 f"The model '{req.model}' does not exist. Available: {', '.join(gateway.model_ids())}.",
                 param="model",
             )
-        ctx = RequestContext(request_id=request_id, request=req, headers=headers, started=started)
+        grant: Grant = scope[GRANT_KEY]
+        ctx = RequestContext(request_id=request_id, request=req, headers=headers, started=started, caller=grant.caller)
+        if grant.principal is not None:
+            ctx.state[STATE_KEY] = grant.principal
         gateway.metrics.in_flight.inc()  # observe() decrements, once per context
         reply = await gateway.handle(ctx)
         if isinstance(reply, ChunkStream):

@@ -25,6 +25,7 @@ from portico.storage.redact import redact
 from portico.types import ChatChunk, ChatResponse
 
 DONE_KEY = "portico.storage.recorded"
+COMPRESSION_KEY = "compression"  # set by portico.compress.stage: tokens and dollars saved
 
 
 class RecordSink(Protocol):
@@ -102,6 +103,8 @@ class AccountingStage:
             status=ctx.status,
             error_code=ctx.error_code,
             latency_ms=round((time.perf_counter() - ctx.started) * 1000, 3),
+            upstream_ms=round(ctx.upstream_seconds * 1000, 3),
+            attempts=ctx.attempts,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost_usd=cost,
@@ -110,6 +113,10 @@ class AccountingStage:
             findings=[{"guard": f.guard, "action": f.action, "detail": f.detail} for f in ctx.findings],
             billable=ADMISSION_KEY in ctx.state or cost > 0 or ctx.status < 400,
         )
+        compression = ctx.state.get(COMPRESSION_KEY)
+        if compression:
+            rec.compression_saved_tokens = int(compression["saved_tokens"])
+            rec.compression_saved_usd = float(compression["saved_usd"])
         if self.store_prompts:
             rec.prompt_text = redact(ctx.request.prompt_text())
             text = reply.text if isinstance(reply, ChatResponse) else reply

@@ -42,6 +42,28 @@ class KeySpec(Limits):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class LimitsUpdate(BaseModel):
+    """An edit of a key's or team's models, limits and budget: only the fields sent change
+    (send null to lift a limit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allowed_models: list[str] | None = None
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    max_concurrency: int | None = Field(default=None, ge=1)
+    budget_usd: float | None = Field(default=None, ge=0)
+    budget_period: BudgetPeriod | None = None
+
+    def changes(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in self.model_fields_set}
+        if "allowed_models" in out:
+            out["allowed_models"] = list(out["allowed_models"] or [])
+        if out.get("budget_period") is None:
+            out.pop("budget_period", None)
+        return out
+
+
 @dataclass(slots=True, frozen=True)
 class TeamRecord:
     id: str
@@ -114,6 +136,8 @@ class RequestRecord:
     status: int = 200
     error_code: str | None = None
     latency_ms: float = 0.0
+    upstream_ms: float = 0.0  # time waiting on providers; latency - upstream = Portico's overhead
+    attempts: int = 0  # upstream calls made (retries, fallbacks, cascade and ensemble calls)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -123,6 +147,8 @@ class RequestRecord:
     prompt_text: str | None = None
     response_text: str | None = None
     billable: bool = True  # False: audit row only (refused before admission)
+    compression_saved_tokens: int = 0
+    compression_saved_usd: float = 0.0
 
 
 @dataclass(slots=True, frozen=True)

@@ -37,3 +37,24 @@ class StorageSettings(BaseModel):
     key_cache_seconds: float = Field(default=5.0, ge=0)
     store_prompts: bool = Field(default=False, description="keep prompt/response text (redacted) in audit rows")
     pool_size: int = Field(default=5, ge=1)
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="maximum age of request rows (audit + ledger detail), enforced by dropping "
+        "old partitions on PostgreSQL and deleting on SQLite; None keeps them forever",
+    )
+    rollup_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="maximum age of the per-day spend rollup (no request content, only sums per "
+        "key, team and model); None keeps it (budgets with period 'total' read it)",
+    )
+    partition: Literal["day", "month"] = Field(
+        default="month",
+        description="PostgreSQL partition size of the request table: few partitions keep query planning "
+        "cheap; whole partitions past the retention are dropped, the rest is deleted hour by hour",
+    )
+    partitions_ahead: int = Field(default=3, ge=1, le=60, description="partitions created ahead of time")
+    maintenance_interval_s: float = Field(
+        default=3600.0, gt=0, description="how often partitions are created ahead and retention applied"
+    )

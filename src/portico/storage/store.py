@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
-from portico.storage.records import KeyRecord, KeySpec, RequestRecord, SpendRow, TeamRecord, TeamSpec
+from portico.storage.records import (
+    KeyRecord,
+    KeySpec,
+    LimitsUpdate,
+    RequestRecord,
+    SpendRow,
+    TeamRecord,
+    TeamSpec,
+)
 
 SpendGroup = Literal["key", "team", "model", "day"]
 Scope = Literal["key", "team"]
@@ -24,11 +32,13 @@ class Store(Protocol):
     async def list_keys(self, *, team_id: str | None = None, include_revoked: bool = True) -> list[KeyRecord]: ...
     async def revoke_key(self, key_id: str) -> KeyRecord | None: ...
     async def rotate_key(self, key_id: str, *, secret_hash: str, hint: str) -> KeyRecord | None: ...
+    async def update_key(self, key_id: str, update: LimitsUpdate) -> KeyRecord | None: ...
 
     # teams
     async def create_team(self, spec: TeamSpec) -> TeamRecord: ...
     async def get_team(self, team_id: str) -> TeamRecord | None: ...
     async def list_teams(self) -> list[TeamRecord]: ...
+    async def update_team(self, team_id: str, update: LimitsUpdate) -> TeamRecord | None: ...
 
     # request records
     async def write_records(self, records: Sequence[RequestRecord]) -> None:
@@ -51,6 +61,9 @@ class Store(Protocol):
     async def audit(
         self, *, limit: int = 100, key_id: str | None = None, request_id: str | None = None
     ) -> list[dict[str, Any]]: ...
+
+    async def maintain(self, now: float | None = None) -> dict[str, Any]:
+        """Create the coming time partitions and apply the retention limits (idempotent)."""
 
     async def count_records(self) -> tuple[int, int]:
         """(ledger rows, audit rows)."""

@@ -3,6 +3,7 @@
 from portico.providers.echo import EchoProvider
 from portico.testing.fake_upstream import FailureMix, FakeUpstream, Received
 from portico.testing.faults import Behaviour, Script
+from portico.testing.process import GatewayProcess
 from portico.testing.server import serve_in_thread
 from portico.testing.settings import make_settings
 
@@ -11,6 +12,7 @@ __all__ = [
     "EchoProvider",
     "FailureMix",
     "FakeUpstream",
+    "GatewayProcess",
     "Received",
     "Script",
     "make_settings",

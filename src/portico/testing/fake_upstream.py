@@ -269,6 +269,7 @@ class FakeUpstream:
     async def _openai_answer(self, request: web.Request, r: _Reply) -> web.StreamResponse:
         body, text, model, prompt, completion = r.body, r.text, r.model, r.prompt, r.completion
         cid = f"chatcmpl-fake{next(self._ids)}"
+        finish = "tool_calls" if r.behaviour.tool_calls else "stop"
         if not body.get("stream"):
             self.served += 1
             return web.json_response(
@@ -277,9 +278,7 @@ class FakeUpstream:
                     "object": "chat.completion",
                     "created": int(time.time()),
                     "model": model,
-                    "choices": [
-                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-                    ],
+                    "choices": [{"index": 0, "message": _openai_message(text, r.behaviour), "finish_reason": finish}],
                     "usage": {
                         "prompt_tokens": prompt,
                         "completion_tokens": completion,
@@ -316,8 +315,17 @@ class FakeUpstream:
                 + b"\n\n"
             )
 
-        events = [chunk({"role": "assistant", "content": ""})] + [chunk({"content": p}) for p in self._pieces(text)]
-        events.append(chunk({}, "stop"))
+        events = [chunk({"role": "assistant", "content": ""})]
+        if b.tool_calls:
+            for i, call in enumerate(b.tool_calls):
+                head = {"index": i, "id": f"call_fake{i}", "type": "function"}
+                events.append(chunk({"tool_calls": [{**head, "function": {"name": call["name"], "arguments": ""}}]}))
+                for piece in _split(call.get("arguments", "{}")):
+                    events.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": piece}}]}))
+            events.append(chunk({}, "tool_calls"))
+        else:
+            events += [chunk({"content": p}) for p in self._pieces(text)]
+            events.append(chunk({}, "stop"))
         if (body.get("stream_options") or {}).get("include_usage"):
             events.append(
                 b"data: "
@@ -382,8 +390,8 @@ class FakeUpstream:
                     "type": "message",
                     "role": "assistant",
                     "model": model,
-                    "content": [{"type": "text", "text": text}],
-                    "stop_reason": "end_turn",
+                    "content": _anthropic_blocks(text, b),
+                    "stop_reason": "tool_use" if b.tool_calls else "end_turn",
                     "stop_sequence": None,
                     "usage": {"input_tokens": prompt, "output_tokens": completion},
                 }
@@ -409,24 +417,13 @@ class FakeUpstream:
                     },
                 },
             ),
-            ev(
-                "content_block_start",
-                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            ),
             ev("ping", {"type": "ping"}),
-            *[
-                ev(
-                    "content_block_delta",
-                    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
-                )
-                for p in self._pieces(text)
-            ],
-            ev("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            *(self._anthropic_tool_events(b, ev) if b.tool_calls else self._anthropic_text_events(text, ev)),
             ev(
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "delta": {"stop_reason": "tool_use" if b.tool_calls else "end_turn", "stop_sequence": None},
                     "usage": {"output_tokens": completion},
                 },
             ),
@@ -435,6 +432,67 @@ class FakeUpstream:
         err = ev("error", {"type": "error", "error": {"type": "overloaded_error", "message": "injected stream error"}})
         await self._emit(request, resp, events, b, error_payload=err)
         return resp
+
+    def _anthropic_text_events(self, text: str, ev: Any) -> list[bytes]:
+        start = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+        deltas = [
+            ev(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
+            )
+            for p in self._pieces(text)
+        ]
+        return [
+            ev("content_block_start", start),
+            *deltas,
+            ev("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ]
+
+    @staticmethod
+    def _anthropic_tool_events(b: Behaviour, ev: Any) -> list[bytes]:
+        out = []
+        for i, call in enumerate(b.tool_calls or []):
+            block = {"type": "tool_use", "id": f"toolu_fake{i}", "name": call["name"], "input": {}}
+            out.append(ev("content_block_start", {"type": "content_block_start", "index": i, "content_block": block}))
+            for piece in _split(call.get("arguments", "{}")):
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                out.append(ev("content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}))
+            out.append(ev("content_block_stop", {"type": "content_block_stop", "index": i}))
+        return out
+
+
+def _split(text: str, parts: int = 3) -> list[str]:
+    """``text`` in ``parts`` pieces (a tool call's arguments arrive split across chunks)."""
+    size = max(1, -(-len(text) // parts))
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _openai_message(text: str, b: Behaviour) -> dict[str, Any]:
+    if not b.tool_calls:
+        return {"role": "assistant", "content": text}
+    calls = [
+        {
+            "id": f"call_fake{i}",
+            "type": "function",
+            "function": {"name": c["name"], "arguments": c.get("arguments", "{}")},
+        }
+        for i, c in enumerate(b.tool_calls)
+    ]
+    return {"role": "assistant", "content": None, "tool_calls": calls}
+
+
+def _anthropic_blocks(text: str, b: Behaviour) -> list[dict[str, Any]]:
+    if not b.tool_calls:
+        return [{"type": "text", "text": text}]
+    return [
+        {
+            "type": "tool_use",
+            "id": f"toolu_fake{i}",
+            "name": c["name"],
+            "input": orjson.loads(c.get("arguments") or "{}"),
+        }
+        for i, c in enumerate(b.tool_calls)
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,6 +33,9 @@ class Behaviour:
     usage: tuple[int, int] | None = None
     message: str = "injected fault"
     error_code: str | None = None
+    # Answer with these tool calls (``{"name": ..., "arguments": "<json>"}``) instead of text;
+    # streamed, each call's arguments are split across several chunks.
+    tool_calls: list[dict[str, str]] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Behaviour:
