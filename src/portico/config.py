@@ -80,6 +80,9 @@ class ServerSettings(_Section):
     # request-sized math is faster on one thread. null leaves the library's default.
     blas_threads: int | None = Field(default=1, ge=1)
     cors: CorsSettings = Field(default_factory=CorsSettings)
+    # Seconds a request may take in all (attempts, retries, hedges and fallbacks together); a
+    # key's metadata.request_timeout and the header x-portico-timeout can lower it.
+    request_timeout: float = Field(default=600.0, gt=0)
 
 
 class AuthSettings(_Section):

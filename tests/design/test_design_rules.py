@@ -255,6 +255,7 @@ def test_gdpr_retention_is_a_maximum(catalog: Catalog) -> None:
     assert "maximum" in why and "deleted after 365 days" in why
     md = render_all(d)["architecture.md"]
     assert "retention is a *maximum*" in md
+    assert yaml.safe_load(render_config(d))["storage"]["retention_days"] == 365
 
 
 def test_pci_card_numbers_are_redacted_not_pseudonymized(catalog: Catalog) -> None:
@@ -420,3 +421,19 @@ def test_batch_plans_turn_the_batch_api_on_at_the_catalog_discount(catalog: Cata
     assert "provider's batch endpoint" in step.source
     interactive = yaml.safe_load(render_config(run(catalog, {"quality": {"min_accuracy": 0.8}})))
     assert "batch" not in interactive
+
+
+def test_rag_plans_configure_the_gateways_vector_stores(catalog: Catalog, example: dict[str, Any]) -> None:
+    from portico.design.levers import available_sections
+
+    d = run(catalog, example)
+    cfg = yaml.safe_load(render_config(d))
+    if "rag" not in available_sections():
+        assert "rag" not in cfg and "RAG stores" in render_config(d)  # named as not yet available
+        return
+    # 11 replicas share one index: pgvector; chunks fit MiniLM; 900-token prompts leave 630 tokens: 3 passages
+    assert cfg["rag"]["backend"] == "pgvector" and cfg["rag"]["mode"] == "hybrid"
+    assert cfg["rag"]["chunking"] == {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 40}
+    assert cfg["rag"]["answer_k"] == 3 and cfg["rag"]["answer_model"] == d.chosen.plan.primary.name  # type: ignore[union-attr]
+    small = run(catalog, {**example, "traffic": {"requests_per_day": 100}})
+    assert yaml.safe_load(render_config(small))["rag"]["backend"] == "embedded"

@@ -8,11 +8,12 @@ from typing import Any
 
 import yaml
 
-from portico.config import settings_from_dict
+from portico.config import ServerSettings, settings_from_dict
 from portico.design.catalog import CatalogModel
 from portico.design.controls import Control
 from portico.design.levers import available_sections
 from portico.design.plan import P95_CRITICAL_X, Design
+from portico.design.sections import CHUNK_OVERLAP, context_plan
 from portico.guards.pii import DEFAULT_ENTITIES
 from portico.model_settings import ModelSettings
 from portico.storage.settings import StorageSettings
@@ -111,14 +112,29 @@ def _routing(d: Design) -> dict[str, Any] | None:
     return {"routes": [route]}
 
 
+def deadline_s(d: Design) -> float | None:
+    """Seconds one model call may take with its retries and fallbacks: the critical latency
+    level (3x the p95 per step). Beyond it the answer is late anyway, and unbounded failover
+    is how costs and queues blow up."""
+    target = d.requirements.latency_target_ms
+    if target is None:
+        return None
+    return round(max(1.0, P95_CRITICAL_X * target / d.requirements.agent.steps_per_request / 1000.0), 3)
+
+
+def _server(d: Design) -> dict[str, Any]:
+    out: dict[str, Any] = {"host": "0.0.0.0" if d.gateway.replicas > 1 else "127.0.0.1", "port": 8000}
+    deadline = deadline_s(d)
+    if deadline is not None and "request_timeout" in ServerSettings.model_fields:
+        out["request_timeout"] = deadline
+    return out
+
+
 def _resilience(d: Design) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    target = d.requirements.latency_target_ms
-    if target is not None:
-        # Retries and fallbacks together stop at the critical latency level: beyond it the
-        # answer is late anyway, and unbounded failover is how costs and queues blow up.
-        steps = d.requirements.agent.steps_per_request
-        out["defaults"] = {"retry": {"deadline": round(max(1.0, P95_CRITICAL_X * target / steps / 1000.0), 3)}}
+    deadline = deadline_s(d)
+    if deadline is not None:
+        out["defaults"] = {"retry": {"deadline": deadline}}
     fb = d.fallback
     if fb is not None and d.chosen is not None:
         out["models"] = {m.name: {"fallbacks": [fb.name]} for m in d.chosen.plan.models if m.name != fb.name}
@@ -149,13 +165,26 @@ def _storage(d: Design) -> dict[str, Any]:
     return out
 
 
+def _rag(d: Design) -> dict[str, Any]:
+    """Vector stores in the gateway: pgvector when replicas share them, else the embedded index."""
+    chunk, top_k, _ = context_plan(d.requirements.traffic.avg_input_tokens)
+    out: dict[str, Any] = {"backend": "pgvector" if d.gateway.postgres else "embedded", "mode": "hybrid"}
+    if d.gateway.postgres:
+        out["pg_url"] = POSTGRES_URL
+    out["chunking"] = {"max_chunk_size_tokens": chunk, "chunk_overlap_tokens": CHUNK_OVERLAP}
+    if d.chosen is not None:
+        out["answer_model"] = d.chosen.plan.primary.name
+    out["answer_k"] = top_k
+    return out
+
+
 def _batch(d: Design) -> bool:
     return d.chosen is not None and d.chosen.plan.batch
 
 
 def config_dict(d: Design) -> dict[str, Any]:
     cfg: dict[str, Any] = {
-        "server": {"host": "0.0.0.0" if d.gateway.replicas > 1 else "127.0.0.1", "port": 8000},
+        "server": _server(d),
         "auth": {"master_key": "env:PORTICO_MASTER_KEY"},
         "models": [_model(m, batch=_batch(d)) for m in d.serving_models()],
         "resilience": _resilience(d),
@@ -170,6 +199,8 @@ def config_dict(d: Design) -> dict[str, Any]:
     cfg["storage"] = _storage(d)
     if d.compression > 0:
         cfg["compression"] = {"enabled": True, "ratio": round(1.0 - d.compression, 4)}
+    if d.rag and "rag" in available_sections():
+        cfg["rag"] = _rag(d)
     if _batch(d) and "batch" in available_sections():
         # the Batch API keeps its jobs in the storage database: on once a master key enables storage
         cfg["batch"] = {"enabled": True}
@@ -194,6 +225,7 @@ def live_controls(d: Design, cfg: dict[str, Any]) -> tuple[Control, ...]:
         "SAFE-NO-BODIES": cfg["storage"].get("store_prompts") is False,
         "SAFE-SCHEMA": bool(guards["json_schema"]),
         "SAFE-GROUNDED": "rag" in cfg,
+        "OPT-RAG": "rag" in cfg,
         "GDPR-RESIDENCY": True,
         "HIPAA-BAA": True,
         "HIPAA-PHI": "pii" in types,
