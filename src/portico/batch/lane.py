@@ -25,9 +25,7 @@ BATCH_LINE = "portico.batch.line"  # ctx.state marker of a batch line
 
 
 class Lane:
-    def __init__(
-        self, *, busy_concurrency: int, quiet_s: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, *, busy_concurrency: int, quiet_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.busy_concurrency = max(1, busy_concurrency)
         self.quiet_s = quiet_s
         self.clock = clock

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from portico.gateway import Gateway
 
 
-
 def batch_lane(settings: BatchSettings, files: FileService | None) -> tuple[Feature, Lane] | None:
     """The meter that lets batch lines yield to interactive requests: outermost in the chain."""
     if files is None or settings.enabled is False:
