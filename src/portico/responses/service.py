@@ -24,6 +24,8 @@ from portico.responses.translate import chat_body, items_to_messages, normalize_
 from portico.server.asgi import Message, Receive, Scope, Send, parse_json_object, read_body
 from portico.server.chat import serve_chat
 
+PURGE_EVERY = 1000  # saves between purges of expired responses
+
 
 def owner_of(scope: MutableMapping[str, Any]) -> str:
     """Whose responses these are (the door's grant): a virtual key, the master key, or, in open
@@ -55,6 +57,7 @@ class ResponsesService:
         self.settings = settings
         self.store = store
         self.tools = tools or ToolKinds()
+        self._saves = 0
 
     async def start(self) -> None:
         await self.store.start()
@@ -102,6 +105,9 @@ class ResponsesService:
         return wrapped
 
     async def save(self, ex: Exchange, final: dict[str, Any]) -> None:
+        self._saves += 1
+        if self._saves % PURGE_EVERY == 0:  # expired rows are invisible already; this frees their space
+            await self.store.purge_expired()
         conversation = [*ex.history, *ex.messages, *output_as_messages(final["output"])]
         await self.store.save(
             StoredResponse(
