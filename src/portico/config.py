@@ -75,6 +75,9 @@ class ServerSettings(_Section):
     # request-sized math is faster on one thread. null leaves the library's default.
     blas_threads: int | None = Field(default=1, ge=1)
     cors: CorsSettings = Field(default_factory=CorsSettings)
+    # Seconds a request may take in all (attempts, retries, hedges and fallbacks together); a
+    # key's metadata.request_timeout and the header x-portico-timeout can lower it.
+    request_timeout: float = Field(default=600.0, gt=0)
 
 
 class AuthSettings(_Section):
@@ -86,6 +89,8 @@ class EmbeddingSettings(_Section):
     model_name: str = "local-embed"
     threads: int = Field(default=1, ge=1)
     max_inputs: int = Field(default=2048, ge=1)
+    # What a client's embedding request costs (input tokens; the local model is free by default).
+    price: Price = Field(default_factory=Price)
     # Other names clients may use for the model, e.g. {"text-embedding-3-small": "local-embed"}.
     aliases: dict[str, str] = Field(default_factory=dict)
 

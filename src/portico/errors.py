@@ -5,6 +5,7 @@
     ├── InvalidRequest                400 invalid_request_error
     │   ├── PayloadTooLarge           413
     │   ├── UnprocessableRequest      422
+    │   ├── UnsupportedMediaType      415
     │   └── ContentPolicyViolation    400 code=content_policy_violation
     ├── AuthenticationFailed          401 authentication_error
     ├── PermissionDenied              403 permission_error
@@ -86,6 +87,11 @@ class UnprocessableRequest(InvalidRequest):
     status = 422
 
 
+class UnsupportedMediaType(InvalidRequest):
+    status = 415
+    default_code = "unsupported_media_type"
+
+
 class ContentPolicyViolation(InvalidRequest):
     default_code = "content_policy_violation"
 
@@ -140,6 +146,13 @@ class UpstreamError(PorticoError):
 class UpstreamUnavailable(UpstreamError):
     status = 503
     default_code = "upstream_unavailable"
+
+    def response_headers(self) -> dict[str, str]:
+        # A retryable 503 always says when to come back (1 s unless the cause knows better).
+        headers = super().response_headers()
+        if self.retryable and "retry-after" not in headers:
+            headers["retry-after"] = "1"
+        return headers
 
 
 class UpstreamTimeout(UpstreamError):

@@ -39,8 +39,10 @@ and one line in ``assembly.py``'s list. The rules the gateway enforces:
 - Every ``/v1/...`` route also answers without the ``/v1`` prefix.
 - Hot-path routes (``Route``) are plain ASGI handlers ``(gateway, scope, receive, send)``
   dispatched by one dict lookup; anything else is a FastAPI router (``Mount``).
-- ``stages`` join the request chain in feature order (outermost first); ``on_start``
-  hooks run in feature order at start, ``on_stop`` hooks in reverse order at stop.
+- ``metering`` stages (key permission, limits, ledger and audit) wrap every metered request,
+  chat and embeddings alike, outermost and in feature order; ``stages`` then form the chat
+  chain in feature order (outermost first). ``on_start`` hooks run in feature order at
+  start, ``on_stop`` hooks in reverse order at stop.
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ class Feature:
 
     name: str
     stages: tuple[Stage, ...] = ()
+    metering: tuple[Stage, ...] = ()  # also around embeddings (and any metered non-chat work)
     routes: tuple[Route, ...] = ()
     mounts: tuple[Mount, ...] = ()
     on_start: tuple[Hook, ...] = ()

@@ -17,7 +17,7 @@ from portico.embeddings.token_ids import Cl100kDecoder
 from portico.errors import ConfigError
 from portico.feature import Access, Feature, GatewayFrozen, Mount, Route
 from portico.observability import Metrics
-from portico.pipeline import Pipeline, Reply, RequestContext, Stage
+from portico.pipeline import Next, Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
 from portico.resilience import ModelCaller, build_deployments
 from portico.types import Usage
@@ -48,6 +48,7 @@ class Gateway:
         self.files: FileService | None = None  # the files API, when on (set by assembly; the batch runner reads it)
         self.token_decoder = Cl100kDecoder()  # token-id embedding inputs, token counts
         self._pipeline: Pipeline | None = None
+        self._metering: tuple[Stage, ...] = ()
         self._virtual: frozenset[str] = frozenset()
         self._embedder: MiniLMEmbedder | None = None
         self._embedder_lock = asyncio.Lock()
@@ -74,7 +75,8 @@ class Gateway:
                 other = seen.setdefault((r.method, r.path), f.name)
                 if other != f.name or sum(1 for x in f.routes if (x.method, x.path) == (r.method, r.path)) > 1:
                     raise ConfigError(f"route {r.method} {r.path} is registered twice ({other}, {f.name})")
-        self._pipeline = Pipeline(self.stages, self.caller)
+        self._metering = tuple(s for f in self._features for s in f.metering)
+        self._pipeline = Pipeline([*self._metering, *self.stages], self.caller)
 
     @property
     def frozen(self) -> bool:
@@ -86,6 +88,7 @@ class Gateway:
 
     @property
     def stages(self) -> tuple[Stage, ...]:
+        """The chat stages (after the metering stages), in feature order."""
         return tuple(s for f in self._features for s in f.stages)
 
     @property
@@ -127,9 +130,17 @@ class Gateway:
         return names
 
     async def handle(self, ctx: RequestContext) -> Reply:
+        """Run a chat request through the whole chain (metering, then the chat stages, then the call)."""
         if self._pipeline is None:  # a gateway used directly (no app, no start): freeze it now
             self.freeze()
         return await self.pipeline(ctx)
+
+    async def meter(self, ctx: RequestContext, work: Next) -> Reply:
+        """Run non-chat work (embeddings) inside the metering stages only: key permission for
+        ``ctx.model_requested``, limits and budget, the ledger and audit rows, like a chat request."""
+        if self._pipeline is None:
+            self.freeze()
+        return await Pipeline(self._metering, work)(ctx)
 
     # ---- embeddings -----------------------------------------------------------------------
     async def embedder(self) -> MiniLMEmbedder:

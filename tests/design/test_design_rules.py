@@ -255,6 +255,7 @@ def test_gdpr_retention_is_a_maximum(catalog: Catalog) -> None:
     assert "maximum" in why and "deleted after 365 days" in why
     md = render_all(d)["architecture.md"]
     assert "retention is a *maximum*" in md
+    assert yaml.safe_load(render_config(d))["storage"]["retention_days"] == 365
 
 
 def test_pci_card_numbers_are_redacted_not_pseudonymized(catalog: Catalog) -> None:
@@ -327,7 +328,8 @@ def test_no_eligible_model_is_reported(catalog: Catalog) -> None:
 
 REQUIREMENTS = st.fixed_dictionaries(
     {
-        "latency_p95_ms": st.floats(1, 120_000),
+        "latency_p95_ms": st.one_of(st.none(), st.floats(1, 120_000)),
+        "ttft_ms": st.one_of(st.none(), st.floats(1, 5_000)),
         "traffic": st.fixed_dictionaries(
             {
                 "requests_per_day": st.floats(0, 5e6),
@@ -338,6 +340,10 @@ REQUIREMENTS = st.fixed_dictionaries(
                 "repeat_query_share": st.floats(0, 1),
             }
         ),
+        "quality": st.fixed_dictionaries({"min_accuracy": st.floats(0, 1), "accuracy_critical": st.booleans()}),
+        "agent": st.fixed_dictionaries(
+            {"tool_use": st.booleans(), "steps_per_request": st.floats(1, 10), "takes_actions": st.booleans()}
+        ),
         "budget": st.fixed_dictionaries({"usd_per_month": st.floats(0, 1e6)}),
         "knowledge": st.fixed_dictionaries(
             {
@@ -346,22 +352,39 @@ REQUIREMENTS = st.fixed_dictionaries(
                 "size_docs": st.integers(0, 100_000),
             }
         ),
-        "output": st.fixed_dictionaries({"describable_in_prompt": st.booleans()}),
+        "output": st.fixed_dictionaries(
+            {
+                "describable_in_prompt": st.booleans(),
+                "format": st.sampled_from(["text", "json", "markdown", "code", "label"]),
+                "streaming": st.booleans(),
+            }
+        ),
         "data": st.fixed_dictionaries(
             {
                 "sensitivity": st.sampled_from(["low", "medium", "high"]),
                 "pii": st.booleans(),
                 "residency": st.sampled_from(["any", "eu", "us"]),
+                "in_house": st.booleans(),
+                "fields": st.dictionaries(
+                    st.sampled_from(["a", "b", "c"]),
+                    st.fixed_dictionaries(
+                        {
+                            "kind": st.sampled_from(["name", "card_number", "health", "email", "other"]),
+                            "sensitivity": st.sampled_from(["low", "medium", "high"]),
+                        }
+                    ),
+                    max_size=3,
+                ),
             }
         ),
         "compliance": st.lists(st.sampled_from(["gdpr", "soc2", "hipaa", "pci"]), unique=True),
-        "task": st.sampled_from(["general", "code", "reasoning", "extraction"]),
+        "task": st.sampled_from(["general", "code", "reasoning", "extraction", "classification"]),
         "batch_ok": st.booleans(),
     }
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(raw=REQUIREMENTS)
 def test_any_requirements_give_a_consistent_design(catalog: Catalog, raw: dict[str, Any]) -> None:
     d = run(catalog, raw)
@@ -373,10 +396,44 @@ def test_any_requirements_give_a_consistent_design(catalog: Catalog, raw: dict[s
         assert all(m.baa for m in models)
     if raw["data"]["residency"] != "any":
         assert all(m.hosting != "api" or raw["data"]["residency"] in m.regions for m in models)
-    if d.chosen is not None and d.result.feasible:
+    if raw["data"]["in_house"]:
+        assert all(m.hosting != "api" for m in models)
+    if raw["data"]["fields"] and any(f["kind"] == "health" for f in raw["data"]["fields"].values()):
+        assert d.cache.tier != "semantic"
+    if d.chosen is not None and d.result.feasible and not raw["quality"]["accuracy_critical"]:
         # the cheapest feasible plan: no other feasible candidate is cheaper
         assert all(e.total >= d.chosen.total - 1e-6 for e in d.result.estimates if e.feasible)
     cfg = yaml.safe_load(render_config(d))
     settings_from_dict(cfg, env={})  # the emitted config always validates
     kinds = {g["type"] for g in cfg["guards"]["default"]["input"]}
     assert {"injection", "content"} <= kinds
+
+
+def test_batch_plans_turn_the_batch_api_on_at_the_catalog_discount(catalog: Catalog) -> None:
+    d = run(catalog, {"batch_ok": True, "quality": {"min_accuracy": 0.8}})
+    assert d.chosen is not None and d.chosen.plan.batch
+    cfg = yaml.safe_load(render_config(d))
+    assert cfg["batch"] == {"enabled": True}
+    for m in cfg["models"]:
+        if "price" in m:
+            assert m["batch_discount"] == catalog.model(m["name"]).price.batch_discount  # type: ignore[union-attr]
+    step = next(s for s in d.steps if s.rule == "OPT-BATCH")
+    assert "provider's batch endpoint" in step.source
+    interactive = yaml.safe_load(render_config(run(catalog, {"quality": {"min_accuracy": 0.8}})))
+    assert "batch" not in interactive
+
+
+def test_rag_plans_configure_the_gateways_vector_stores(catalog: Catalog, example: dict[str, Any]) -> None:
+    from portico.design.levers import available_sections
+
+    d = run(catalog, example)
+    cfg = yaml.safe_load(render_config(d))
+    if "rag" not in available_sections():
+        assert "rag" not in cfg and "RAG stores" in render_config(d)  # named as not yet available
+        return
+    # 11 replicas share one index: pgvector; chunks fit MiniLM; 900-token prompts leave 630 tokens: 3 passages
+    assert cfg["rag"]["backend"] == "pgvector" and cfg["rag"]["mode"] == "hybrid"
+    assert cfg["rag"]["chunking"] == {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 40}
+    assert cfg["rag"]["answer_k"] == 3 and cfg["rag"]["answer_model"] == d.chosen.plan.primary.name  # type: ignore[union-attr]
+    small = run(catalog, {**example, "traffic": {"requests_per_day": 100}})
+    assert yaml.safe_load(render_config(small))["rag"]["backend"] == "embedded"

@@ -248,7 +248,7 @@ SCENARIOS: list[tuple[str, dict[str, Any], Expect]] = [
             "agent": {"tool_use": True, "steps_per_request": 4, "takes_actions": True},
             "traffic": {"requests_per_day": 5000, "avg_output_tokens": 150},
         },
-        Expect(feasible=True, controls={"SAFE-HANDOFF"}, rules={"M-TOOLS"}),
+        Expect(feasible=True, controls={"SAFE-HANDOFF"}, rules={"M-TOOLS", "AGENT-STEPS"}),
     ),
     (
         # Streaming: users feel the first token. 1,000-token answers take ~10 s, fine for the 30 s p95, but

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
@@ -18,7 +18,7 @@ from portico.errors import PorticoError
 from portico.limits.admission import AdmissionStage
 from portico.limits.limiter import Limiter
 from portico.limits.memory import MemoryLimiter
-from portico.limits.prices import PriceCatalog
+from portico.limits.prices import ModelPrice, PriceCatalog
 from portico.limits.redis import RedisLimiter
 from portico.limits.settings import LimitsSettings
 from portico.storage.accounting import AccountingStage
@@ -57,6 +57,13 @@ def build_limiter(settings: LimitsSettings, store: Store | None, *, unavailable:
     )
 
 
+def _embedding_price(settings: Any) -> dict[str, ModelPrice]:
+    emb = getattr(settings, "embeddings", None)
+    if emb is None or not emb.enabled:
+        return {}
+    return {emb.model_name: ModelPrice(emb.price.input_per_mtok, emb.price.output_per_mtok)}
+
+
 class Controls:
     """Keys, limits, budgets, ledger and audit. Call ``await start()`` before serving and
     ``await stop()`` after (stop flushes the journal into the database)."""
@@ -68,6 +75,7 @@ class Controls:
         limits: LimitsSettings,
         master_key: SecretStr | None,
         models: Sequence[Any] = (),
+        extra_prices: Mapping[str, ModelPrice] | None = None,
         registry: CollectorRegistry | None = None,
         store: Store | None = None,
     ) -> None:
@@ -85,13 +93,13 @@ class Controls:
             registry=registry if registry is not None else CollectorRegistry(),
         )
         self.limiter = build_limiter(limits, self.store, unavailable=self.limiter_unavailable)
-        self.catalog = PriceCatalog.build(models, extra_file=limits.prices_file)
+        self.catalog = PriceCatalog.build(models, extra_file=limits.prices_file, fixed=extra_prices)
         self.master_key = master_key
         self.permission = ModelPermissionStage()
         self.admission = AdmissionStage(
             self.limiter,
             self.catalog,
-            configured_models=[m.name for m in models],
+            configured_models=[*(m.name for m in models), *(extra_prices or {})],
             chars_per_token=limits.chars_per_token,
             default_max_tokens=limits.default_max_tokens,
         )
@@ -110,6 +118,7 @@ class Controls:
             limits=getattr(settings, "limits", None) or LimitsSettings(),
             master_key=settings.auth.master_key,
             models=settings.models,
+            extra_prices=_embedding_price(settings),
             registry=registry,
         )
 

@@ -20,7 +20,7 @@ def controls_feature(controls: Controls) -> Feature:
 
     return Feature(
         "controls",
-        stages=(controls.accounting, controls.permission, controls.admission),
+        metering=(controls.accounting, controls.permission, controls.admission),
         mounts=(Mount(admin_router(controls.store, controls.keys), Access.ADMIN),),
         on_start=(controls.start,),
         on_stop=(controls.stop,),

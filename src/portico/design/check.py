@@ -38,6 +38,12 @@ def embedded_stores(raw: dict[str, Any], work: Path) -> tuple[dict[str, Any], li
         if (cfg.get(section) or {}).get("backend") == "redis":
             cfg[section]["backend"] = "memory"
             notes.append(f"{section}.backend redis -> memory")
+    rag = cfg.get("rag")
+    if isinstance(rag, dict):
+        if rag.get("backend") == "pgvector":
+            notes.append("rag.backend pgvector -> embedded")
+        rag.update({"backend": "embedded", "dir": str(work / "rag")})
+        rag.pop("pg_url", None)
     shared = (cfg.get("resilience") or {}).get("shared") or {}
     if shared.get("backend") == "redis":
         shared["backend"] = "memory"

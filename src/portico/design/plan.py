@@ -287,6 +287,9 @@ def design(req: Requirements, catalog: Catalog, meas: Measurements | None = None
             "gateway_overhead_p95_ms": r(overhead, 1),
         },
     )
+    levers: list[Decision] = [*cache.decisions, compress_why, guard_why]
+    if req.agent.tool_use or req.agent.steps_per_request > 1:
+        levers.append(_agent_decision(req))
     return Design(
         req,
         catalog,
@@ -302,7 +305,7 @@ def design(req: Requirements, catalog: Catalog, meas: Measurements | None = None
         controls,
         control_decisions,
         days,
-        (*cache.decisions, compress_why, guard_why),
+        tuple(levers),
         _critical(req, result.chosen, cache),
     )
 
@@ -318,7 +321,14 @@ def _step_sources(chosen: Estimate, cache: CachePlan, meas: Measurements, compre
         "OPT-ROUTE": f"measured: {meas.source('router_strong_share_curve')}; {plan.share_basis}",
         "OPT-CASCADE": f"measured: {meas.source('router_strong_share_curve')}; {plan.share_basis}",
         "OPT-ENSEMBLE": "every member answers every request (cost), assumption for the quality gain",
-        "OPT-BATCH": f"provider batch discounts: {batch_src or 'self-hosted queue sized for the average rate'}",
+        "OPT-BATCH": f"provider batch prices: {batch_src or 'self-hosted queue sized for the average rate'}"
+        + (
+            "; Portico's Batch API (portico.yaml batch:) runs lines as ordinary upstream calls at low priority and "
+            "records them at this price: the discount reaches the invoice through the provider's batch endpoint "
+            "or contract"
+            if batch_src
+            else ""
+        ),
         "OPT-COMPRESS": compress.reason,
     }
 
@@ -329,3 +339,20 @@ def _cache_source(cache: CachePlan, meas: Measurements) -> str:
     if cache.tier == "semantic":
         return "measured: " + meas.source("semantic_cache_recall") + "; exact share: see OPT-CACHE"
     return "exact repeats only (see OPT-CACHE)"
+
+
+def _agent_decision(req: Requirements) -> Decision:
+    steps = req.agent.steps_per_request
+    lat = req.latency_target_ms
+    per_step = f"{lat / steps:,.0f} ms per step" if lat is not None else "no interactive budget (batch)"
+    q = req.quality.min_accuracy
+    return Decision(
+        "AGENT-STEPS",
+        "latency",
+        f"{steps:g} model calls per request",
+        f"Each request is {steps:g} tool-calling steps: cost and p95 are counted per step x {steps:g}, leaving "
+        f"{per_step}. Quality is scored per call; a task succeeds only if every step does (at {q:g} per call, "
+        f"~{q**steps:.2f} for {steps:g} independent steps): measure task success end to end in the eval plan"
+        + ("; actions need a person's approval (handoff)." if req.agent.takes_actions else "."),
+        {"agent.steps_per_request": steps, "task_success_if_independent": r(q**steps, 3)},
+    )

@@ -13,7 +13,9 @@ from portico.design.catalog import CatalogModel
 from portico.design.controls import Control
 from portico.design.levers import available_sections
 from portico.design.plan import P95_CRITICAL_X, Design
+from portico.design.sections import CHUNK_OVERLAP, context_plan
 from portico.guards.pii import DEFAULT_ENTITIES
+from portico.model_settings import ModelSettings
 from portico.storage.settings import StorageSettings
 
 ROUTE_NAME = "auto"  # the virtual model clients send when the plan routes, cascades or votes
@@ -36,7 +38,7 @@ KIND_ENTITIES: dict[str, tuple[str, ...]] = {
 PCI_ENTITIES = ("CREDIT_CARD",)
 
 
-def _model(m: CatalogModel) -> dict[str, Any]:
+def _model(m: CatalogModel, *, batch: bool) -> dict[str, Any]:
     if m.provider == "local":
         return {"name": m.name, "provider": "local"}
     out: dict[str, Any] = {"name": m.name, "provider": m.provider}
@@ -48,6 +50,8 @@ def _model(m: CatalogModel) -> dict[str, Any]:
         out["model"] = m.upstream_model
     if m.price is not None:
         out["price"] = {"input_per_mtok": m.price.input_per_mtok, "output_per_mtok": m.price.output_per_mtok}
+        if batch and "batch_discount" in ModelSettings.model_fields:
+            out["batch_discount"] = m.price.batch_discount
     out["context_window"] = m.context_window
     return out
 
@@ -146,11 +150,28 @@ def _storage(d: Design) -> dict[str, Any]:
     return out
 
 
+def _rag(d: Design) -> dict[str, Any]:
+    """Vector stores in the gateway: pgvector when replicas share them, else the embedded index."""
+    chunk, top_k, _ = context_plan(d.requirements.traffic.avg_input_tokens)
+    out: dict[str, Any] = {"backend": "pgvector" if d.gateway.postgres else "embedded", "mode": "hybrid"}
+    if d.gateway.postgres:
+        out["pg_url"] = POSTGRES_URL
+    out["chunking"] = {"max_chunk_size_tokens": chunk, "chunk_overlap_tokens": CHUNK_OVERLAP}
+    if d.chosen is not None:
+        out["answer_model"] = d.chosen.plan.primary.name
+    out["answer_k"] = top_k
+    return out
+
+
+def _batch(d: Design) -> bool:
+    return d.chosen is not None and d.chosen.plan.batch
+
+
 def config_dict(d: Design) -> dict[str, Any]:
     cfg: dict[str, Any] = {
         "server": {"host": "0.0.0.0" if d.gateway.replicas > 1 else "127.0.0.1", "port": 8000},
         "auth": {"master_key": "env:PORTICO_MASTER_KEY"},
-        "models": [_model(m) for m in d.serving_models()],
+        "models": [_model(m, batch=_batch(d)) for m in d.serving_models()],
         "resilience": _resilience(d),
     }
     routing = _routing(d)
@@ -163,6 +184,11 @@ def config_dict(d: Design) -> dict[str, Any]:
     cfg["storage"] = _storage(d)
     if d.compression > 0:
         cfg["compression"] = {"enabled": True, "ratio": round(1.0 - d.compression, 4)}
+    if d.rag and "rag" in available_sections():
+        cfg["rag"] = _rag(d)
+    if _batch(d) and "batch" in available_sections():
+        # the Batch API keeps its jobs in the storage database: on once a master key enables storage
+        cfg["batch"] = {"enabled": True}
     unknown = set(cfg) - available_sections()
     if unknown:  # a design bug: never hand out a config the gateway rejects
         raise AssertionError(f"design emitted sections this Portico does not know: {sorted(unknown)}")
@@ -184,6 +210,7 @@ def live_controls(d: Design, cfg: dict[str, Any]) -> tuple[Control, ...]:
         "SAFE-NO-BODIES": cfg["storage"].get("store_prompts") is False,
         "SAFE-SCHEMA": bool(guards["json_schema"]),
         "SAFE-GROUNDED": "rag" in cfg,
+        "OPT-RAG": "rag" in cfg,
         "GDPR-RESIDENCY": True,
         "HIPAA-BAA": True,
         "HIPAA-PHI": "pii" in types,
@@ -193,6 +220,7 @@ def live_controls(d: Design, cfg: dict[str, Any]) -> tuple[Control, ...]:
         "SOC2-ACCESS": True,
         "SAFE-RETENTION": "retention_days" in cfg["storage"],
         "OPT-COMPRESS": "compression" in cfg,
+        "OPT-BATCH": "batch" in cfg,
     }
     return tuple(replace(c, live=live.get(c.id, False)) for c in d.controls)
 

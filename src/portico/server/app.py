@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portico.config import Settings
-from portico.errors import InvalidRequest, NotFound, PorticoError, internal_error
+from portico.errors import InvalidRequest, NotFound, PorticoError, UnsupportedMediaType, internal_error
 from portico.feature import GRANT_KEY, HEADERS_KEY, REQUEST_ID_KEY, Access, Mount, Route
 from portico.gateway import Gateway
 from portico.server.asgi import Message, Receive, Scope, Send, header_map, send_error
@@ -104,20 +104,26 @@ class PorticoApp:
         rid = request_id(headers)
         scope[HEADERS_KEY] = headers
         scope[REQUEST_ID_KEY] = rid
-        answer = _Answer(send, rid, self.cors.response_headers(headers))
+        # Hot handlers put the request id on their answers themselves; the wrapper does it for
+        # everything else (mounted routers, errors) and adds CORS headers when CORS is on.
+        answer = _Answer(send, rid, self.cors.response_headers(headers)) if self.cors.enabled else None
         method, path = scope["method"], scope["path"]
         route = self._routes.get((method, path))
         try:
             if route is not None:
-                scope[GRANT_KEY] = await self.access.check(route.access, headers, rid, f"{method} {path}")
-                await route.handler(self.gateway, scope, receive, answer)
+                grant = self.access.without_key(route.access)
+                if grant is None:
+                    grant = await self.access.check(route.access, headers, rid, method + " " + path)
+                scope[GRANT_KEY] = grant
+                await route.handler(self.gateway, scope, receive, answer or send)
                 return
+            answer = answer or _Answer(send, rid, [])
             await self._slow_path(scope, receive, answer, headers, rid)
         except PorticoError as exc:
-            await _fail(answer, exc)
+            await _fail(answer or _Answer(send, rid, []), exc)
         except Exception:
             log.exception("unhandled error on %s (request id %s)", path, rid)
-            await _fail(answer, internal_error(rid))
+            await _fail(answer or _Answer(send, rid, []), internal_error(rid))
 
     async def _slow_path(
         self, scope: Scope, receive: Receive, send: _Answer, headers: dict[str, str], rid: str
@@ -140,6 +146,8 @@ class PorticoApp:
                 scope = aliased
         if level is not None:
             scope[GRANT_KEY] = await self.access.check(level, headers, rid, f"{method} {scope['path']}")
+            if level is Access.ADMIN:
+                _json_body(scope, headers)
             await self._mounted(scope, receive, send)
             return
         if path in self._paths or any(t.match(path) is not None for t in self._templated):
@@ -203,6 +211,21 @@ async def _fail(send: _Answer, error: PorticoError) -> None:
         log.warning("error after the response started: %s", error.message)
         return
     await send_error(send, error)
+
+
+def _json_body(scope: Scope, headers: dict[str, str]) -> None:
+    """The admin API takes JSON: a body without Content-Type is read as JSON (``curl -d`` users
+    forget the header); a body declared as something else gets 415 naming the header."""
+    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    if not has_body or scope["method"] not in ("POST", "PUT", "PATCH"):
+        return
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    if not kind:
+        scope["headers"] = [*scope.get("headers", ()), (b"content-type", b"application/json")]
+    elif kind != "application/json" and not kind.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"The admin API takes JSON: send 'Content-Type: application/json' (got '{kind}').", param="content-type"
+        )
 
 
 def _with_alias(path: str) -> Iterable[str]:

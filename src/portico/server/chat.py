@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from portico.auth.principal import STATE_KEY
-from portico.errors import ModelNotFound, PorticoError, UpstreamError, internal_error
+from portico.errors import ModelNotFound, PorticoError, UpstreamError, UpstreamTimeout, internal_error
 from portico.feature import GRANT_KEY, HEADERS_KEY, REQUEST_ID_KEY, Grant
 from portico.gateway import Gateway
-from portico.pipeline import ChunkStream, RequestContext
+from portico.pipeline import ChunkStream, Reply, RequestContext
 from portico.server.asgi import (
     Receive,
     Scope,
@@ -22,6 +22,7 @@ from portico.server.asgi import (
     read_body,
     send_json,
 )
+from portico.server.deadline import explain_timeout, set_deadline
 from portico.server.dialect import Dialect, OpenAIDialect, StreamEncoder
 from portico.server.headers import portico_headers
 from portico.types import ChatChunk
@@ -63,17 +64,59 @@ async def serve_chat(
         ctx = RequestContext(request_id=request_id, request=req, headers=headers, started=started, caller=grant.caller)
         if grant.principal is not None:
             ctx.state[STATE_KEY] = grant.principal
+        set_deadline(ctx, gateway.settings.server.request_timeout, headers, grant)
         gateway.metrics.in_flight.inc()  # observe() decrements, once per context
-        reply = await gateway.handle(ctx)
+        reply = await handle_watching(gateway, ctx, receive)
+        if reply is None:  # the client went away: the work was cancelled and recorded as such
+            observe(gateway, ctx)
+            return
         if isinstance(reply, ChunkStream):
             await _send_stream(gateway, ctx, reply, receive, send, dialect.encoder(ctx))
             return
         await _send_response(gateway, ctx, dialect.response(ctx, reply), send)
     except PorticoError as exc:
+        if isinstance(exc, UpstreamTimeout):
+            explain_timeout(ctx, exc)
         await _fail(gateway, ctx, request_id, exc, send, dialect)
     except Exception:
         log.exception("unhandled error in request %s", request_id)
         await _fail(gateway, ctx, request_id, internal_error(request_id), send, dialect)
+
+
+WATCH_AFTER = 0.05  # seconds a request runs before a task starts watching for a disconnect
+
+
+async def handle_watching(gateway: Gateway, ctx: RequestContext, receive: Receive) -> Reply | None:
+    """``gateway.handle(ctx)``, cancelled when the client disconnects (then None: the chain
+    recorded the request as cancelled, with what it cost so far). The watcher starts only once
+    the request has run ``WATCH_AFTER`` seconds, so fast requests pay a timer, not a task."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    watcher: asyncio.Task[None] | None = None
+
+    async def watch() -> None:
+        await _wait_disconnect(receive)
+        ctx.client_disconnected = True
+        task.cancel()  # lands inside gateway.handle: stages and the provider call unwind
+
+    def start() -> None:
+        nonlocal watcher
+        watcher = loop.create_task(watch())
+
+    timer = loop.call_later(WATCH_AFTER, start)
+    try:
+        return await gateway.handle(ctx)
+    except asyncio.CancelledError:
+        if not ctx.client_disconnected:
+            raise
+        task.uncancel()
+        ctx.status, ctx.error_code = 499, "client_disconnected"
+        return None
+    finally:
+        timer.cancel()
+        if watcher is not None and not watcher.done():
+            watcher.cancel()
 
 
 async def _send_response(gateway: Gateway, ctx: RequestContext, body: bytes, send: Send) -> None:

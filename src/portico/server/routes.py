@@ -6,8 +6,8 @@ from portico.feature import Access, Feature, Route
 from portico.server.chat import handle_chat
 from portico.server.completions import handle_completions
 from portico.server.count_tokens import handle_count_tokens
+from portico.server.embeddings import handle_embeddings
 from portico.server.endpoints import (
-    handle_embeddings,
     handle_health,
     handle_metrics,
     handle_model,

@@ -212,12 +212,23 @@ class FakeUpstream:
     def _usage(self, text: str, b: Behaviour) -> tuple[int, int]:
         return b.usage or (10, max(1, len(text.split())))
 
+    async def _wait(self, request: web.Request, seconds: float) -> None:
+        """Sleep ``seconds``, or until the client closes the connection (counted in ``disconnects``)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while (left := end - loop.time()) > 0:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                self.disconnects += 1
+                raise ConnectionResetError("the client went away")
+            await asyncio.sleep(min(0.05, left))  # aiohttp does not cancel a handler when its client leaves
+
     async def _pre(self, request: web.Request, b: Behaviour, anthropic: bool) -> web.StreamResponse | None:
         """Handle the faults that happen before any byte of the answer."""
         if b.delay:
-            await asyncio.sleep(b.delay)
+            await self._wait(request, b.delay)
         if b.kind == "hang":
-            await asyncio.sleep(3600)
+            await self._wait(request, 3600)
         if b.kind == "reset":
             transport = request.transport
             if transport is not None:
