@@ -68,6 +68,7 @@ class PorticoApp:
         self.gateway = gateway
         self.access = gateway.access
         self.cors = Cors(gateway.settings.server.cors)
+        self._tracing = gateway.tracing
         self._routes: dict[tuple[str, str], Route] = {}
         self._templated: list[_Templated] = []
         for route in gateway.routes:
@@ -93,7 +94,10 @@ class PorticoApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            if self._tracing is None:
+                await self._http(scope, receive, send)
+            else:  # the request's SERVER span around everything, the door included
+                await self._tracing.serve(scope, receive, send, self._http)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
