@@ -42,7 +42,9 @@ async def serve_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Sen
     request_id: str = scope[REQUEST_ID_KEY]
     ctx: RequestContext | None = None
     try:
-        body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
+        body = await read_body(
+            receive, headers, gateway.settings.server.max_body_bytes, timeout=gateway.settings.server.body_timeout
+        )
         req = dialect.parse(parse_json_object(body))
         if not gateway.knows_model(req.model):
             raise ModelNotFound(
