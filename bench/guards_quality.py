@@ -6,9 +6,13 @@ PII: presidio_synth_v2.json, span overlap with matching type, per type and overa
 Portico's detector and for plain Presidio (same spaCy model, default recognizers and
 settings) run side by side. Recognizers and thresholds were tuned on the even template
 ids ("dev" half); the headline ``pii_f1`` is the odd template ids ("test" half).
-Injection: s-labs test split (recall at the threshold giving <= 1% FPR, and at the
-shipped threshold chosen on validation), neuralchemy test split (cross-dataset, shipped
-threshold), XSTest's 250 safe prompts (FPR at the shipped threshold, rules included).
+Injection (scored the way the gateway scores: rules, the character screen, the embedding
+only when the screen asks for it): s-labs test split (recall at the threshold giving <= 1%
+FPR, and at the shipped flag and block thresholds), neuralchemy test split (cross-dataset),
+XSTest's 250 safe prompts, and benign sources by group (scripts/benign_sources.py): the
+calibration sources the block threshold was set on, and the held-out sources nothing was
+trained or set on (MT-Bench turns, MBPP, SQuAD questions); ``heldout_benign_fpr`` is the
+highest share flagged at the block threshold over the held-out sources.
 Content: 5-fold cross-validated per-category precision/recall/F1 on openai_moderation,
 recall on HarmBench behaviours, FPR on XSTest safe prompts. Pseudonymization round trip
 through randomly split SSE chunks.
@@ -127,12 +131,27 @@ def bench_pii() -> dict[str, float]:
     return out
 
 
-def embed(texts: list[str]) -> np.ndarray:
-    from train_guards import embed_cached
-
+def embed(texts: list[str], view_chars: int) -> np.ndarray:
+    from portico.embeddings.disk_cache import embed_with_disk_cache
+    from portico.guards.classifier import head_tail
     from portico.guards.runtime import guard_embedder
 
-    return embed_cached(guard_embedder(), texts)
+    return embed_with_disk_cache(guard_embedder(), [head_tail(t, view_chars) for t in texts], CACHE)
+
+
+def cascade_scores(model: LinearTextClassifier, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """What ``LinearTextClassifier.score_one`` returns for each text, batched; and which
+    texts needed the embedding."""
+    counts = model.counts(texts)
+    screened = model.screen(counts)
+    skip = model.skip
+    needs = np.ones(len(texts), dtype=bool) if screened is None or skip is None else ~np.all(screened < skip, axis=1)
+    out = np.zeros((len(texts), len(model.labels)), dtype=np.float32) if screened is None else screened.copy()
+    idx = np.flatnonzero(needs)
+    if len(idx):
+        sub = [texts[i] for i in idx]
+        out[idx] = model.scores(sub, embed(sub, model.view_chars), counts[idx])
+    return out, needs
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -140,7 +159,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def injection_scores(model: LinearTextClassifier, texts: list[str]) -> np.ndarray:
-    s = model.scores(texts, embed(texts))[:, 0]
+    s = cascade_scores(model, texts)[0][:, 0]
     rules = np.array([bool(match_rules(t)) for t in texts])
     return np.where(rules, 1.0, s)
 
@@ -153,8 +172,10 @@ def recall_at_fpr(scores: np.ndarray, y: np.ndarray, max_fpr: float) -> tuple[fl
 
 
 def bench_injection() -> dict[str, float]:
+    import benign_sources
+
     model = LinearTextClassifier(INJECTION_MODEL)
-    thr = model.thresholds["injection"]
+    thr, block = model.thresholds["injection"], model.block_thresholds["injection"]
     rows = read_csv(DATA / "injection_slabs/test.csv")
     st, sy = [r["text"] for r in rows], np.array([int(r["label"]) for r in rows])
     ss = injection_scores(model, st)
@@ -165,37 +186,81 @@ def bench_injection() -> dict[str, float]:
     xs = read_csv(DATA / "xstest_prompts.csv")
     safe = [r["prompt"] for r in xs if r["label"] == "safe"]
     xss = injection_scores(model, safe)
-    table = Table(title=f"Prompt injection ({model.version}, shipped threshold {thr:.3f} from s-labs validation)")
+    table = Table(
+        title=f"Prompt injection ({model.version}; flag threshold {thr:.3f} from s-labs validation, "
+        f"block threshold {block:.3f} from the calibration sources)"
+    )
     for c in ("set", "n", "recall", "FPR", "note"):
         table.add_column(c)
     table.add_row(
         "s-labs test", str(len(st)), f"{rec1:.3f}", f"{fpr1:.4f}", "threshold at <= 1% FPR on test (ROC point)"
     )
-    table.add_row(
-        "s-labs test",
-        str(len(st)),
-        f"{np.mean(ss[sy == 1] >= thr):.3f}",
-        f"{np.mean(ss[sy == 0] >= thr):.4f}",
-        "shipped threshold",
-    )
+    for name, cut in (("flag", thr), ("block", block)):
+        table.add_row(
+            "s-labs test",
+            str(len(st)),
+            f"{np.mean(ss[sy == 1] >= cut):.3f}",
+            f"{np.mean(ss[sy == 0] >= cut):.4f}",
+            f"{name} threshold",
+        )
     nrec = float(np.mean(ns[ny == 1] >= thr))
-    table.add_row(
-        "neuralchemy test",
-        str(len(nt)),
-        f"{nrec:.3f}",
-        f"{np.mean(ns[ny == 0] >= thr):.4f}",
-        "cross-dataset, shipped threshold",
-    )
+    for name, cut in (("flag", thr), ("block", block)):
+        table.add_row(
+            "neuralchemy test",
+            str(len(nt)),
+            f"{np.mean(ns[ny == 1] >= cut):.3f}",
+            f"{np.mean(ns[ny == 0] >= cut):.4f}",
+            f"cross-dataset, {name} threshold",
+        )
     nrec1, nfpr1 = recall_at_fpr(ns, ny, 0.01)
     table.add_row(
         "neuralchemy test", str(len(nt)), f"{nrec1:.3f}", f"{nfpr1:.4f}", "threshold at <= 1% FPR (ROC point)"
     )
     xfpr = float(np.mean(xss >= thr))
-    table.add_row("XSTest safe", str(len(safe)), "", f"{xfpr:.4f}", "shipped threshold, rules included")
+    table.add_row("XSTest safe", str(len(safe)), "", f"{xfpr:.4f}", "flag threshold, rules included")
     console.print(table)
     cats = Counter(r["category"] for r, s in zip(nc, ns, strict=True) if r["label"] == 1 and s < thr)
-    console.print(f"neuralchemy misses by category: {dict(cats.most_common(8))}")
-    return {"injection_recall_at_1pct_fpr": rec1, "injection_cross_recall": nrec, "xstest_safe_fpr": xfpr}
+    console.print(f"neuralchemy misses (flag threshold) by category: {dict(cats.most_common(8))}")
+
+    benign = Table(title="Benign text by source: share flagged (rules + classifier) and share needing the embedding")
+    for c in ("group", "source", "n", "flagged @flag", "flagged @block", "embedding needed", "example flagged"):
+        benign.add_column(c)
+    heldout: dict[str, float] = {}
+    out: dict[str, float] = {}
+    groups = (
+        ("train", benign_sources.TRAIN_SOURCES),
+        ("calibration", benign_sources.CALIBRATION_SOURCES),
+        ("held out", benign_sources.HELDOUT_SOURCES),
+    )
+    for group, sources in groups:
+        for name, texts in benign_sources.load(sources, DATA.parent).items():
+            scores = injection_scores(model, texts)
+            needs = cascade_scores(model, texts)[1]
+            at_flag, at_block = float(np.mean(scores >= thr)), float(np.mean(scores >= block))
+            worst = texts[int(np.argmax(scores))] if at_block else ""
+            benign.add_row(
+                group,
+                name,
+                str(len(texts)),
+                f"{at_flag:.4f}",
+                f"{at_block:.4f}",
+                f"{np.mean(needs):.3f}",
+                worst[:70].replace("\n", " "),
+            )
+            out[f"benign_{name}_fpr_block"] = at_block
+            if group == "held out":
+                heldout[name] = at_block
+    console.print(benign)
+    return {
+        "injection_recall_at_1pct_fpr": rec1,
+        "injection_cross_recall": nrec,
+        "injection_recall_at_block": float(np.mean(ss[sy == 1] >= block)),
+        "injection_cross_recall_at_block": float(np.mean(ns[ny == 1] >= block)),
+        "xstest_safe_fpr": xfpr,
+        "heldout_benign_fpr": max(heldout.values()),
+        "heldout_benign_fpr_mean": float(np.mean(list(heldout.values()))),
+        **out,
+    }
 
 
 def bench_content() -> dict[str, float]:
@@ -207,7 +272,7 @@ def bench_content() -> dict[str, float]:
 
     model = LinearTextClassifier(CONTENT_MODEL)
     texts, y, moderation = content_corpus(DATA.parent)
-    emb = embed(texts)
+    emb = embed(texts, model.view_chars)
     table = Table(title="Content filter, 5-fold cross-validated on openai_moderation_1680 (threshold = shipped one)")
     for c in ("category", "positives", "precision", "recall", "F1", "FPR benign prompts"):
         table.add_column(c)
@@ -232,10 +297,10 @@ def bench_content() -> dict[str, float]:
         table.add_row(name, str(int(ym.sum())), f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", f"{fpr:.4f}")
     console.print(table)
     harm = [r["Behavior"] for r in read_csv(DATA / "harmbench_text_all.csv")]
-    hs = model.scores(harm, embed(harm))
+    hs = cascade_scores(model, harm)[0]
     hits = np.array([[s >= model.thresholds[lab] for lab, s in zip(model.labels, row, strict=True)] for row in hs])
     safe = [r["prompt"] for r in read_csv(DATA / "xstest_prompts.csv") if r["label"] == "safe"]
-    xs = model.scores(safe, embed(safe))
+    xs = cascade_scores(model, safe)[0]
     xhits = np.array([[s >= model.thresholds[lab] for lab, s in zip(model.labels, row, strict=True)] for row in xs])
     harm_recall = float(np.mean(hits.any(axis=1)))
     content_xfpr = float(np.mean(xhits.any(axis=1)))
@@ -294,6 +359,10 @@ def main() -> None:
         "presidio_baseline_f1",
         "injection_recall_at_1pct_fpr",
         "injection_cross_recall",
+        "heldout_benign_fpr",
+        "heldout_benign_fpr_mean",
+        "injection_recall_at_block",
+        "injection_cross_recall_at_block",
         "xstest_safe_fpr",
         "content_macro_f1",
         "harmbench_recall",

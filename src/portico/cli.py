@@ -69,7 +69,7 @@ def serve(
         settings.server.host = host
     if port is not None:
         settings.server.port = port
-    configure_logging(settings.server.log_level, settings.secrets())
+    configure_logging(settings.server.log_level, settings.secrets(), settings.server.log_format)
     log = logging.getLogger("portico")
     if settings.auth.master_key is None:
         log.warning("No auth.master_key configured: open dev mode, any API key is accepted.")

@@ -117,3 +117,26 @@ def test_eval_router_config_errors_exit_2_before_reading_data(tmp_path: Path) ->
     result = CliRunner().invoke(_app(), args)
     assert result.exit_code == 2
     assert "missing" in result.output
+
+
+def test_fit_reports_a_learning_curve_and_writes_what_beats_the_prior(tmp_path: Path) -> None:
+    data = tmp_path / "outcomes.jsonl"
+    rows = []
+    for i in range(260):
+        hard = i % 2 == 0  # the fast model fails the "zorblat" prompts, whatever the prior thinks
+        text = f"zorblat case {i}: hi" if hard else f"plain case {i}: hi"
+        answer = "I am not sure, roughly 3?" if hard else "#### 4"
+        rows.append(json.dumps({"prompt": text, "fast": 0.0 if hard else 1.0, "strong": 1.0, "fast_answer": answer}))
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "fit.npz"
+    result = CliRunner().invoke(_app(), ["router", "fit", str(data), "--out", str(out), "--repeats", "1"])
+    assert result.exit_code == 0, result.output
+    assert "n=50" in result.output and "shipped prior" in result.output and "fast answer" in result.output
+    assert out.exists() and out.with_suffix(".doubt.json").exists()
+
+
+def test_fit_needs_enough_rows(tmp_path: Path) -> None:
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"p{i}", "fast": i % 2, "strong": 1}) + "\n" for i in range(40)))
+    result = CliRunner().invoke(_app(), ["router", "fit", str(data), "--out", str(tmp_path / "x.npz")])
+    assert result.exit_code == 2 and "too few" in result.output

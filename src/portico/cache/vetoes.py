@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from portico.cache.intent_vetoes import direction_swapped, polarity_differs, qualifier_added
 from portico.cache.signals import OPPOSITES, Signals
 
 VetoCheck = Callable[[Signals, Signals], bool]
@@ -34,6 +35,9 @@ VETOES: dict[str, VetoCheck] = {
     "number": numbers_differ,
     "negation": negation_differs,
     "entity": entities_differ,
+    "direction": direction_swapped,
+    "qualifier": qualifier_added,
+    "polarity": polarity_differs,
 }
 
 

@@ -15,13 +15,20 @@ from portico.embeddings.minilm import MiniLMEmbedder
 DEFAULT_DIR = Path("/tmp/portico-cache")
 
 
-def embed_with_disk_cache(
+def cache_path(
     embedder: MiniLMEmbedder, texts: Sequence[str], directory: Path = DEFAULT_DIR, prefix: str = "minilm"
-) -> npt.NDArray[np.float32]:
+) -> Path:
+    """Where the vectors of exactly this list of texts are kept."""
     digest = hashlib.sha256()
     digest.update(f"{embedder.model_path.name}\x00{embedder.max_length}\x00".encode())
     digest.update("\x00".join(texts).encode())
-    path = directory / f"{prefix}_{digest.hexdigest()[:16]}.npy"
+    return directory / f"{prefix}_{digest.hexdigest()[:16]}.npy"
+
+
+def embed_with_disk_cache(
+    embedder: MiniLMEmbedder, texts: Sequence[str], directory: Path = DEFAULT_DIR, prefix: str = "minilm"
+) -> npt.NDArray[np.float32]:
+    path = cache_path(embedder, texts, directory, prefix)
     if path.exists():
         cached: npt.NDArray[np.float32] = np.load(path)
         return cached

@@ -27,7 +27,7 @@ class ContentGuard:
 
     def scores(self, text: str, ctx: RequestContext | None = None) -> dict[str, float]:
         model = self._runtime.content_model
-        row = model.scores([text], self._runtime.embed(text, ctx))[0]
+        row = self._runtime.classify(model, text, ctx)
         wanted = self._categories if self._categories is not None else model.labels
         return {label: float(s) for label, s in zip(model.labels, row, strict=True) if label in wanted}
 

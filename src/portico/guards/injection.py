@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from portico.guards.base import Action, Finding, Verdict
 from portico.guards.injection_rules import match_rules
+from portico.guards.language import uncovered_language
 from portico.guards.runtime import GuardRuntime
 from portico.pipeline import RequestContext
 
 
 class InjectionGuard:
-    """Blocks (or flags) text that a rule matches or the classifier scores at or above
-    ``threshold`` (default: the shipped one, set at <= 1% FPR on validation)."""
+    """Two cuts on the classifier's score, both shipped with the model: the *flag* cut
+    (<= 1% FPR on the injection sets' validation split) and the stricter *block* cut
+    (set on benign sources the model never trained on). With ``action=block`` a score at
+    or above the block cut blocks and one between the two cuts is flagged (recorded, let
+    through); with ``action=flag`` the flag cut flags. A rule match takes ``action``.
+    ``threshold`` replaces the cut of the configured action. Text in a language the model
+    was not trained on (anything but English, see ``guards.language``) gets an
+    ``uncovered_language:<code>`` finding whatever its score, so a low score there is not
+    read as "checked and clean"; the cuts still apply."""
 
     def __init__(
         self,
@@ -27,22 +35,39 @@ class InjectionGuard:
         self._rules = rules
 
     @property
+    def flag_threshold(self) -> float:
+        shipped = self._runtime.injection_model.thresholds["injection"]
+        if self.action is Action.FLAG and self._threshold is not None:
+            return self._threshold
+        return shipped if self._threshold is None else min(shipped, self._threshold)
+
+    @property
     def threshold(self) -> float:
+        """The cut at which ``action`` is taken."""
         if self._threshold is not None:
             return self._threshold
-        return self._runtime.injection_model.thresholds["injection"]
+        if self.action is Action.BLOCK:
+            return self._runtime.injection_model.block_thresholds["injection"]
+        return self.flag_threshold
 
     def score(self, text: str, ctx: RequestContext | None = None) -> float:
-        model = self._runtime.injection_model
-        return float(model.scores([text], self._runtime.embed(text, ctx))[0, 0])
+        return float(self._runtime.classify(self._runtime.injection_model, text, ctx)[0])
 
     async def check(self, text: str, ctx: RequestContext) -> Verdict:
-        findings = [Finding("rule:" + r) for r in match_rules(text)] if self._rules else []
+        rules = [Finding("rule:" + r) for r in match_rules(text)] if self._rules else []
         score = self.score(text, ctx) if text.strip() else 0.0
-        if score >= self.threshold:
-            findings.append(Finding("classifier", score=score))
-        verdict = Verdict(self.name, findings=findings, score=score)
-        if findings:
-            verdict.action = self.action
+        verdict = Verdict(self.name, findings=list(rules), score=score)
+        uncovered = uncovered_language(text)
+        if uncovered:
+            verdict.findings.append(Finding("uncovered_language:" + uncovered, score=score))
+        action = Action.ALLOW
+        if rules or score >= self.threshold:
+            action = self.action
+        elif score >= self.flag_threshold:
+            action = Action.FLAG
+        if score >= self.flag_threshold:
+            verdict.findings.append(Finding("classifier", score=score))
+        if action is not Action.ALLOW:
+            verdict.action = action
             verdict.policy = self.name
         return verdict

@@ -1,15 +1,18 @@
 """The cascade policy: ask the fast model first, escalate to the strong one when the answer
-fails a confidence check (mean token logprob, regex, JSON schema, self-check, length)."""
+fails a confidence check (mean token logprob, regex, JSON schema, self-check, length, the
+answer-signal doubt model of ``answer_signals``)."""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from portico.pipeline import RequestContext
+from portico.routing.answer_signals import AnswerDoubt
 from portico.routing.calls import CallLog
 from portico.routing.route import CostFn, ModelCaller
 from portico.routing.settings import CascadeCheck, CascadeRoute
@@ -41,6 +44,10 @@ class CascadePolicy:
         self._validator = (
             jsonschema.Draft202012Validator(cfg.check.json_schema) if cfg.check.json_schema is not None else None
         )
+        self._doubt = None
+        if cfg.check.max_answer_doubt is not None:
+            artifact = cfg.check.doubt_artifact
+            self._doubt = AnswerDoubt.load(Path(artifact) if artifact else None)
 
     async def run(self, ctx: RequestContext) -> ChatResponse:
         log = CallLog(self.cost_of)
@@ -83,6 +90,10 @@ class CascadePolicy:
                 self._validator.validate(json.loads(text))
             except (ValueError, jsonschema.ValidationError) as exc:
                 return False, "json_schema: " + str(exc).splitlines()[0][:80]
+        if self._doubt is not None and check.max_answer_doubt is not None:
+            doubt = self._doubt.doubt(ctx.request.last_user_text() or "", text)
+            if doubt >= check.max_answer_doubt:
+                return False, f"answer doubt {doubt:.2f}>={check.max_answer_doubt:.2f}"
         if check.min_mean_logprob is not None:
             lp = mean_logprob(response)
             if lp is None:

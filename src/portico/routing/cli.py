@@ -174,6 +174,74 @@ def train(
     err.print(f"wrote {out}: {len(texts)} prompts, validation APGR {model.meta['validation_apgr']:.3f}")
 
 
+@router_app.command("fit")
+def fit(
+    data: Annotated[
+        Path,
+        typer.Argument(help='JSONL: {"prompt"|"messages", "fast": q, "strong": q[, "fast_answer": ".."]}, q in [0, 1]'),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="the prompt router's model file (.npz)")],
+    repeats: Annotated[int, typer.Option(help="random draws per point of the learning curve")] = 3,
+) -> None:
+    """Learn the router from your own paired outcomes, with its learning curve against the shipped prior.
+
+    Writes the prompt router (use it with `artifact: PATH` in a complexity route) when it beats
+    the prior on held rows; with `fast_answer` logged, also the answer-doubt model for a cascade
+    (`OUT.doubt.json`, use with `check: {max_answer_doubt: ..}` and `doubt_artifact: PATH`)."""
+    from rich.table import Table
+
+    from portico.routing.answer_signals import fit_answer_doubt
+    from portico.routing.complexity_model import ComplexityModel
+    from portico.routing.evaluation import Outcomes
+    from portico.routing.fitting import SIZES, answer_scorer, fixed_scorer, learning_curve, prompt_scorer
+    from portico.routing.training import train_complexity
+
+    err = Console(stderr=True)
+    try:
+        texts, fast, strong = _read_outcomes(data)
+        answers = [str(orjson.loads(line).get("fast_answer") or "") for line in _nonblank(data)]
+        outcomes = Outcomes.of(fast, strong)
+        prior = ComplexityModel.load().scores(texts).astype(np.float64)
+        lengths = np.array([len(t) for t in texts], dtype=np.float64)
+        with err.status(f"learning curves on {len(texts)} prompts"):
+            curves = {
+                "shipped prior": learning_curve(fixed_scorer(prior), outcomes, repeats=repeats),
+                "prompt length": learning_curve(fixed_scorer(lengths), outcomes, repeats=repeats),
+                "fitted (prompt)": learning_curve(prompt_scorer(texts, outcomes), outcomes, repeats=repeats),
+            }
+            if all(answers):
+                curves["fitted (fast answer, cascade)"] = learning_curve(
+                    answer_scorer(texts, answers, outcomes), outcomes, repeats=repeats, cascade=True
+                )
+    except (OSError, ValueError) as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    if not curves["fitted (prompt)"]:
+        err.print(f"[bold red]error:[/] {len(texts)} prompts leave too few to measure on; log at least 150")
+        raise typer.Exit(EXIT_USAGE)
+    table = Table(title="APGR on held rows vs examples fitted on (mean of random draws)")
+    table.add_column("router")
+    sizes = [n for n in SIZES if any(p.n == n for c in curves.values() for p in c)]
+    for n in sizes:
+        table.add_column(f"n={n}", justify="right")
+    for name, points in curves.items():
+        at = {p.n: f"{p.apgr:.3f}" for p in points}
+        table.add_row(name, *(at.get(n, "") for n in sizes))
+    err.print(table)
+    last = {name: points[-1].apgr for name, points in curves.items() if points}
+    if last["fitted (prompt)"] > last["shipped prior"]:
+        model = train_complexity(texts, fast, strong, tree_weight=0.0, meta={"data": str(data), "fitted_by": "fit"})
+        model.save(out)
+        err.print(f"wrote {out}: the fitted prompt router beats the prior on held rows")
+    else:
+        err.print("the shipped prior is at least as good on held rows: keep it (nothing written for the prompt router)")
+    if "fitted (fast answer, cascade)" in last:
+        doubt = fit_answer_doubt(texts, answers, [bool(f < 0.5) for f in fast], meta={"data": str(data)})
+        target = out.with_suffix(".doubt.json")
+        doubt.save(target)
+        err.print(f"wrote {target}: the cascade's answer-doubt model refitted on your answers")
+
+
 def eval_router(
     data: Annotated[Path, typer.Option("--data", help="RouteLLM routellm_evals folder (mmlu/, gsm8k/)")] = Path(
         "../shared/data/routing/routellm_evals"

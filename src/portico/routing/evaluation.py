@@ -187,3 +187,18 @@ def threshold_for_share(reference_scores: npt.ArrayLike, share: float) -> float:
     if share >= 1:
         return float(np.nextafter(ref[0], -np.inf)) if ref.size else 0.0
     return float(np.quantile(ref, 1.0 - share))
+
+
+def cascade_curve(doubt: npt.ArrayLike, out: Outcomes) -> Curve:
+    """The curve of a cascade that always pays for the weak answer and escalates the k
+    most doubtful ones (k = 0..n) to the strong model."""
+    c = curve(doubt, out)
+    return Curve(
+        c.share, c.quality, c.cost + _escalated_weak_cost(doubt, out), c.weak_quality, c.strong_quality, c.strong_cost
+    )
+
+
+def _escalated_weak_cost(doubt: npt.ArrayLike, out: Outcomes) -> FloatArray:
+    """Per k, the weak answers already paid for that the plain curve counts as not bought."""
+    order = np.argsort(-np.asarray(doubt, dtype=np.float64), kind="stable")
+    return np.concatenate([[0.0], np.cumsum(out.weak_cost[order])])

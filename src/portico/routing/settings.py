@@ -127,6 +127,15 @@ class CascadeCheck(_Section):
     json_schema: dict[str, object] | None = None
     self_check: bool = Field(default=False, description="ask the fast model whether its answer is right")
     min_length: int | None = Field(default=None, ge=0, description="characters")
+    max_answer_doubt: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="escalate when the answer-signal model's P(fast answer wrong) reaches this (docs/routing.md)",
+    )
+    doubt_artifact: str | None = Field(
+        default=None, description="an answer-doubt model from `portico router fit` (default: the shipped one)"
+    )
 
     @model_validator(mode="after")
     def _something(self) -> CascadeCheck:
@@ -136,8 +145,12 @@ class CascadeCheck(_Section):
             and self.json_schema is None
             and not self.self_check
             and self.min_length is None
+            and self.max_answer_doubt is None
         ):
-            raise ValueError("check needs at least one of min_mean_logprob, regex, json_schema, self_check, min_length")
+            raise ValueError(
+                "check needs at least one of min_mean_logprob, regex, json_schema, self_check, min_length, "
+                "max_answer_doubt"
+            )
         return self
 
     @field_validator("regex")

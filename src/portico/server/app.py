@@ -74,6 +74,7 @@ class PorticoApp:
             f"Request headers exceed {server.max_header_lines} lines or {server.max_header_bytes} bytes "
             "(server.max_header_lines / server.max_header_bytes)."
         )
+        self._tracing = gateway.tracing
         self._routes: dict[tuple[str, str], Route] = {}
         self._templated: list[_Templated] = []
         for route in gateway.routes:
@@ -99,7 +100,10 @@ class PorticoApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            if self._tracing is None:
+                await self._http(scope, receive, send)
+            else:  # the request's SERVER span around everything, the door included
+                await self._tracing.serve(scope, receive, send, self._http)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
