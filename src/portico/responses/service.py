@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from portico.errors import InvalidRequest, NotFound
+from portico.errors import InvalidRequest, NotFound, PorticoError
 from portico.feature import HEADERS_KEY, grant_of
 from portico.responses.dialect import ResponsesDialect
 from portico.responses.render import Exchange, output_as_messages
@@ -36,20 +36,6 @@ def owner_of(scope: MutableMapping[str, Any]) -> str:
     return "master" if caller.is_master else "anonymous"
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the already-read body out once, then listens for disconnects."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
 class ResponsesService:
     """Holds the store and the tool kinds; its methods are the route handlers."""
 
@@ -68,9 +54,17 @@ class ResponsesService:
 
     # ---- POST /v1/responses -------------------------------------------------------------------
     async def create(self, gateway: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            data, dialect = await self._prepare(gateway, scope, receive)
+        except PorticoError as exc:  # refused before the pipeline: counted like chat's parse errors
+            gateway.metrics.requests.labels("-", str(exc.status)).inc()
+            raise
+        await serve_chat(gateway, scope, receive, self._storing(send, dialect), dialect, data=data)
+
+    async def _prepare(self, gateway: Any, scope: Scope, receive: Receive) -> tuple[dict[str, Any], ResponsesDialect]:
         headers = scope[HEADERS_KEY]
-        body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
-        req = parse_request(parse_json_object(body))
+        data = parse_json_object(await read_body(receive, headers, gateway.settings.server.max_body_bytes))
+        req = parse_request(data)
         owner = owner_of(scope)
         history: list[dict[str, Any]] = []
         if req.previous_response_id:
@@ -84,8 +78,7 @@ class ResponsesService:
             history = previous.conversation
         items = normalize_items(req)
         exchange = Exchange(req, items, history, items_to_messages(items), owner)
-        dialect = ResponsesDialect(exchange, chat_body(req, history, exchange.messages, self.tools))
-        await serve_chat(gateway, scope, _replay(body, receive), self._storing(send, dialect), dialect)
+        return data, ResponsesDialect(exchange, chat_body(req, history, exchange.messages, self.tools))
 
     def _storing(self, send: Send, dialect: ResponsesDialect) -> Send:
         """Store the response before the message that completes it leaves (the JSON answer's
