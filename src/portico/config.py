@@ -24,6 +24,7 @@ from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
 from portico.observability.settings import TracingSettings
+from portico.rag.settings import RagSettings
 from portico.resilience.settings import ResilienceSettings
 from portico.responses.settings import ResponsesSettings
 from portico.routing.settings import RoutingSettings
@@ -134,6 +135,7 @@ class Settings(_Section):
     responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
     compression: CompressionSettings = Field(default_factory=CompressionSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    rag: RagSettings = Field(default_factory=RagSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     _source: str = PrivateAttr(default="built-in default")

@@ -122,6 +122,7 @@ class Feature:
     on_start: tuple[Hook, ...] = ()
     on_stop: tuple[Hook, ...] = ()
     virtual_models: frozenset[str] = field(default_factory=frozenset)  # model names a stage answers
+    model_prefixes: frozenset[str] = field(default_factory=frozenset)  # families a stage answers ("rag/")
 
 
 @dataclass(frozen=True, slots=True)
