@@ -29,7 +29,9 @@ VECTORS = "portico.embeddings.vectors"  # ctx.state: the vectors the terminal co
 async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
     headers: dict[str, str] = scope[HEADERS_KEY]
     request_id: str = scope[REQUEST_ID_KEY]
-    body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
+    body = await read_body(
+        receive, headers, gateway.settings.server.max_body_bytes, timeout=gateway.settings.server.body_timeout
+    )
     req, texts, ctx = prepare_embeddings(gateway, parse_json_object(body), request_id, headers, scope[GRANT_KEY])
     gateway.metrics.in_flight.inc()  # observe() decrements, once per context
     try:
