@@ -84,6 +84,9 @@ class ServerSettings(_Section):
     # Seconds a request may take in all (attempts, retries, hedges and fallbacks together); a
     # key's metadata.request_timeout and the header x-portico-timeout can lower it.
     request_timeout: float = Field(default=600.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)  # seconds to receive a request's whole body (408)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)  # more -> 431
+    max_header_lines: int = Field(default=100, ge=8)  # more -> 431
 
 
 class AuthSettings(_Section):

@@ -87,6 +87,7 @@ class Route:
     path: str
     handler: Handler
     access: Access
+    body: Any = None  # the pydantic model of the JSON body, for /openapi.json (None: any object)
 
     def __post_init__(self) -> None:
         if not isinstance(self.access, Access):

@@ -53,7 +53,10 @@ async def serve_chat(
     ctx: RequestContext | None = None
     try:
         if data is None:
-            data = parse_json_object(await read_body(receive, headers, gateway.settings.server.max_body_bytes))
+            server = gateway.settings.server
+            data = parse_json_object(
+                await read_body(receive, headers, server.max_body_bytes, timeout=server.body_timeout)
+            )
         req = dialect.parse(data)
         if not gateway.knows_model(req.model):
             raise ModelNotFound(
