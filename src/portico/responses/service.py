@@ -9,6 +9,7 @@ answer (or after ``response.completed``) finds it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -24,6 +25,7 @@ from portico.responses.translate import chat_body, items_to_messages, normalize_
 from portico.server.asgi import Message, Receive, Scope, Send, parse_json_object, read_body
 from portico.server.chat import serve_chat
 
+log = logging.getLogger("portico.responses")
 PURGE_EVERY = 1000  # saves between purges of expired responses
 
 
@@ -92,7 +94,15 @@ class ResponsesService:
                 last = message["type"] == "http.response.start" or not message.get("more_body", False)
                 if last:
                     saved = True
-                    await self.save(dialect.exchange, final)
+                    try:
+                        await self.save(dialect.exchange, final)
+                    except Exception as exc:
+                        if dialect.stream is None:
+                            raise  # nothing sent yet: the client gets a 500 with the request id
+                        # A stream's headers are out: end it with response.failed, not a cut.
+                        log.exception("storing response %s failed", dialect.exchange.id)
+                        failure = PorticoError(f"The response could not be stored: {type(exc).__name__}.")
+                        message = {**message, "body": dialect.stream.error(failure)}
             await send(message)
 
         return wrapped
