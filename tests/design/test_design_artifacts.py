@@ -64,6 +64,9 @@ def test_emitted_files_load_where_they_are_used(catalog: Catalog, tmp_path: Path
     }
     assert settings.cache.enabled and settings.cache.partition == "key"  # high sensitivity + PII
     assert settings.storage.store_prompts is False and settings.storage.durability == "commit"
+    # one deadline per request at the critical latency level: 3 x 1,500 ms
+    assert settings.server.request_timeout == 4.5
+    assert settings.resilience.defaults.retry.deadline == 4.5
     with_env = load_config(tmp_path / "portico.yaml", env={"MISTRAL_API_KEY": "k", "PORTICO_MASTER_KEY": "m"})
     assert with_env.auth.master_key is not None and with_env.auth.master_key.get_secret_value() == "m"
 

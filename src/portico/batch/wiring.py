@@ -27,15 +27,12 @@ if TYPE_CHECKING:
     from portico.files.service import FileService
     from portico.gateway import Gateway
 
-# Endpoints a batch line can call (the others are not run in-process through the pipeline yet).
-ENDPOINTS = ("/v1/chat/completions",)
-
 
 def batch_lane(settings: BatchSettings, files: FileService | None) -> tuple[Feature, Lane] | None:
     """The meter that lets batch lines yield to interactive requests: outermost in the chain."""
     if files is None or settings.enabled is False:
         return None
-    lane = Lane(busy_concurrency=settings.busy_concurrency, yield_max_s=settings.yield_max_ms / 1000)
+    lane = Lane(busy_concurrency=settings.busy_concurrency, quiet_s=settings.quiet_ms / 1000)
     return Feature("batch-lane", stages=(InteractiveMeter(lane),)), lane
 
 
@@ -54,16 +51,17 @@ def batch_feature(
         team = await controls.store.get_team(key.team_id) if key.team_id else None
         return Principal.of(key, team)
 
+    executor = LineExecutor(gateway)
     runner = BatchRunner(
         store,
         files,
-        LineExecutor(gateway),
+        executor,
         settings,
         identity_of=identity_of,
         lane=lane,
         ready=lambda: gateway.started,
     )
-    service = BatchService(store, files, runner, settings, endpoints=ENDPOINTS)
+    service = BatchService(store, files, runner, settings, endpoints=executor.endpoints())
     return Feature(
         "batch",
         mounts=(Mount(batches_router(service), Access.KEY),),

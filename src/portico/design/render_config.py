@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from portico.config import settings_from_dict
+from portico.config import ServerSettings, settings_from_dict
 from portico.design.catalog import CatalogModel
 from portico.design.controls import Control
 from portico.design.levers import available_sections
@@ -112,14 +112,29 @@ def _routing(d: Design) -> dict[str, Any] | None:
     return {"routes": [route]}
 
 
+def deadline_s(d: Design) -> float | None:
+    """Seconds one model call may take with its retries and fallbacks: the critical latency
+    level (3x the p95 per step). Beyond it the answer is late anyway, and unbounded failover
+    is how costs and queues blow up."""
+    target = d.requirements.latency_target_ms
+    if target is None:
+        return None
+    return round(max(1.0, P95_CRITICAL_X * target / d.requirements.agent.steps_per_request / 1000.0), 3)
+
+
+def _server(d: Design) -> dict[str, Any]:
+    out: dict[str, Any] = {"host": "0.0.0.0" if d.gateway.replicas > 1 else "127.0.0.1", "port": 8000}
+    deadline = deadline_s(d)
+    if deadline is not None and "request_timeout" in ServerSettings.model_fields:
+        out["request_timeout"] = deadline
+    return out
+
+
 def _resilience(d: Design) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    target = d.requirements.latency_target_ms
-    if target is not None:
-        # Retries and fallbacks together stop at the critical latency level: beyond it the
-        # answer is late anyway, and unbounded failover is how costs and queues blow up.
-        steps = d.requirements.agent.steps_per_request
-        out["defaults"] = {"retry": {"deadline": round(max(1.0, P95_CRITICAL_X * target / steps / 1000.0), 3)}}
+    deadline = deadline_s(d)
+    if deadline is not None:
+        out["defaults"] = {"retry": {"deadline": deadline}}
     fb = d.fallback
     if fb is not None and d.chosen is not None:
         out["models"] = {m.name: {"fallbacks": [fb.name]} for m in d.chosen.plan.models if m.name != fb.name}
@@ -169,7 +184,7 @@ def _batch(d: Design) -> bool:
 
 def config_dict(d: Design) -> dict[str, Any]:
     cfg: dict[str, Any] = {
-        "server": {"host": "0.0.0.0" if d.gateway.replicas > 1 else "127.0.0.1", "port": 8000},
+        "server": _server(d),
         "auth": {"master_key": "env:PORTICO_MASTER_KEY"},
         "models": [_model(m, batch=_batch(d)) for m in d.serving_models()],
         "resilience": _resilience(d),

@@ -106,7 +106,7 @@ def response_object(
         "top_p": req.top_p,
         "truncation": "disabled",
         "usage": usage,
-        "user": req.extras().get("user"),
+        "user": (req.model_extra or {}).get("user"),
     }
 
 
@@ -119,8 +119,22 @@ def output_of(reply: ChatResponse) -> tuple[list[dict[str, Any]], str | None]:
     items: list[dict[str, Any]] = []
     text = choice.message.content or ""
     refusal = (choice.message.model_extra or {}).get("refusal")
+    rag = (reply.model_extra or {}).get("portico_rag")
+    if isinstance(rag, dict):  # the file_search tool ran (portico.rag.answer): its call comes first
+        items.append(
+            {
+                "id": new_id("fs"),
+                "type": "file_search_call",
+                "status": "completed",
+                "queries": [rag["query"]],
+                "results": None,
+            }
+        )
     if text:
         items.append(message_item(text))
+        annotations = (choice.message.model_extra or {}).get("annotations")
+        if annotations:  # file_citation annotations of a grounded answer
+            items[-1]["content"][0]["annotations"] = list(annotations)
     elif refusal:
         item = message_item("")
         item["content"] = [{"type": "refusal", "refusal": str(refusal)}]
@@ -141,17 +155,15 @@ def reply_response(ex: Exchange, reply: ChatResponse) -> dict[str, Any]:
 
 def output_as_messages(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A response's output as the chat messages a follow-up request continues from."""
-    text = "".join(
-        str(part.get("text") or part.get("refusal") or "")
-        for item in output
-        if item["type"] == "message"
-        for part in item["content"]
-    )
-    calls = [
-        {"id": it["call_id"], "type": "function", "function": {"name": it["name"], "arguments": it["arguments"]}}
-        for it in output
-        if it["type"] == "function_call"
-    ]
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for it in output:
+        if it["type"] == "message":
+            texts.extend(str(part.get("text") or part.get("refusal") or "") for part in it["content"])
+        elif it["type"] == "function_call":
+            fn = {"name": it["name"], "arguments": it["arguments"]}
+            calls.append({"id": it["call_id"], "type": "function", "function": fn})
+    text = "".join(texts)
     if not text and not calls:
         return []
     message: dict[str, Any] = {"role": "assistant", "content": text or None}
