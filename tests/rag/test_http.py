@@ -10,6 +10,7 @@ from typing import Any
 
 import openai
 import pytest
+from tests.rag.conftest import rag_backend
 
 from portico.server import create_app
 from portico.testing import make_settings, serve_in_thread
@@ -40,15 +41,15 @@ def _client(base: str, name: str, team_id: str | None = None) -> openai.OpenAI:
     return openai.OpenAI(base_url=base + "/v1", api_key=secret, max_retries=0)
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["embedded", "pgvector"])
+def base(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("rag")
     settings = make_settings(
         [{"name": "echo", "provider": "echo"}],
         auth={"master_key": MASTER},
         storage={"url": f"sqlite+aiosqlite:///{tmp}/g.db", "wal_dir": str(tmp / "wal")},
         files={"dir": str(tmp / "files")},
-        rag={"dir": str(tmp / "rag")},
+        rag=rag_backend(request, tmp),
     )
     with serve_in_thread(create_app(settings)) as url:
         yield url
