@@ -168,6 +168,11 @@ def test_batches_failures_dedupe_and_delete(base: str, tmp_path: Path) -> None:
     assert again.status == "completed"  # same bytes, same chunking: nothing to re-embed
     hits = list(c.vector_stores.search(vector_store_id=vs.id, query="where do camels live"))
     assert hits[0].file_id == good[1].id
+    expiring = c.vector_stores.create(name="short", expires_after={"anchor": "last_active_at", "days": 2})
+    assert expiring.expires_after is not None and expiring.expires_after.days == 2
+    assert expiring.expires_at is not None and expiring.expires_at - expiring.last_active_at == 2 * 86400  # type: ignore[operator]
+    with pytest.raises(openai.BadRequestError):
+        c.vector_stores.create(expires_after={"anchor": "created_at", "days": 2})  # type: ignore[typeddict-item]
     assert c.vector_stores.delete(vs.id).deleted
     with pytest.raises(openai.NotFoundError):
         c.vector_stores.retrieve(vs.id)
