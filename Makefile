@@ -20,7 +20,7 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_TEST): pyproject.toml $(STAMP_RUN)
-	$(BIN)/pip install -q -e '.[local,test,dev]'
+	$(BIN)/pip install -q -e '.[local,test,dev,otel]'
 	touch $@
 
 install: $(STAMP_RUN)

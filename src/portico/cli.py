@@ -69,7 +69,7 @@ def serve(
         settings.server.host = host
     if port is not None:
         settings.server.port = port
-    configure_logging(settings.server.log_level, settings.secrets())
+    configure_logging(settings.server.log_level, settings.secrets(), settings.server.log_format)
     log = logging.getLogger("portico")
     if settings.auth.master_key is None:
         log.warning("No auth.master_key configured: open dev mode, any API key is accepted.")
@@ -213,6 +213,7 @@ def _register_features() -> None:
     from portico.evals.cli import eval_app
     from portico.evals.cli import register as register_evals
     from portico.guards.cli import register as register_guards
+    from portico.rag.cli import register as register_rag
     from portico.resilience.cli import register as register_resilience
     from portico.routing.cli import register as register_routing
     from portico.routing.cli import register_eval as register_router_eval
@@ -223,6 +224,7 @@ def _register_features() -> None:
     register_design(app)
     register_evals(app)
     register_guards(app)
+    register_rag(app)
     register_router_eval(eval_app)
     register_routing(app)
     register_resilience(app)

@@ -23,6 +23,8 @@ from portico.files.settings import FilesSettings
 from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
+from portico.observability.settings import TracingSettings
+from portico.rag.settings import RagSettings
 from portico.resilience.settings import ResilienceSettings
 from portico.responses.settings import ResponsesSettings
 from portico.routing.settings import RoutingSettings
@@ -71,6 +73,10 @@ class ServerSettings(_Section):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = False
+    log_format: Literal["text", "json"] = Field(default="text", description="json: one JSON object per log line")
+    request_log: bool = Field(
+        default=False, description="log one line per request with its explanation (logger portico.requests)"
+    )
     # numpy's BLAS threads spin after each call and slow the next embedding on small machines;
     # request-sized math is faster on one thread. null leaves the library's default.
     blas_threads: int | None = Field(default=1, ge=1)
@@ -78,6 +84,9 @@ class ServerSettings(_Section):
     # Seconds a request may take in all (attempts, retries, hedges and fallbacks together); a
     # key's metadata.request_timeout and the header x-portico-timeout can lower it.
     request_timeout: float = Field(default=600.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)  # seconds to receive a request's whole body (408)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)  # more -> 431
+    max_header_lines: int = Field(default=100, ge=8)  # more -> 431
 
 
 class AuthSettings(_Section):
@@ -126,7 +135,9 @@ class Settings(_Section):
     responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
     compression: CompressionSettings = Field(default_factory=CompressionSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    rag: RagSettings = Field(default_factory=RagSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     _source: str = PrivateAttr(default="built-in default")
     _unset_env: list[str] = PrivateAttr(default_factory=list)
 
@@ -162,6 +173,7 @@ class Settings(_Section):
         out = [m.api_key.get_secret_value() for m in self.models if m.api_key]
         if self.auth.master_key:
             out.append(self.auth.master_key.get_secret_value())
+        out.extend(self.tracing.headers.values())
         return [s for s in out if s]
 
 

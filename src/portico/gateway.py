@@ -24,6 +24,8 @@ from portico.types import Usage
 
 if TYPE_CHECKING:
     from portico.files import FileService
+    from portico.observability.tracing import Tracing
+    from portico.rag.service import VectorStoreService
 
 log = logging.getLogger("portico")
 
@@ -37,15 +39,24 @@ class Gateway:
     """
 
     def __init__(
-        self, settings: Settings, *, metrics: Metrics | None = None, access: AccessCheck | None = None
+        self,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
+        access: AccessCheck | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.access = access or AccessCheck(settings.auth.master_key, metrics=Access(settings.metrics.level()))
         self.deployments = build_deployments(settings)
         self.caller = ModelCaller(self.deployments, settings.resilience, registry=self.metrics.registry)
+        self.tracing = tracing  # None (the default): no tracing code on the request path
+        if tracing is not None:
+            tracing.wrap_providers(self.caller.all_deployments())
         self._features: list[Feature] = []
         self.files: FileService | None = None  # the files API, when on (set by assembly; the batch runner reads it)
+        self.vector_stores: VectorStoreService | None = None  # vector stores, when on (set by assembly)
         self.token_decoder = Cl100kDecoder()  # token-id embedding inputs, token counts
         self._pipeline: Pipeline | None = None
         self._metering: tuple[Stage, ...] = ()
@@ -76,7 +87,10 @@ class Gateway:
                 if other != f.name or sum(1 for x in f.routes if (x.method, x.path) == (r.method, r.path)) > 1:
                     raise ConfigError(f"route {r.method} {r.path} is registered twice ({other}, {f.name})")
         self._metering = tuple(s for f in self._features for s in f.metering)
-        self._pipeline = Pipeline([*self._metering, *self.stages], self.caller)
+        stages: tuple[Stage, ...] = (*self._metering, *self.stages)
+        if self.tracing is not None:
+            stages = tuple(self.tracing.wrap_stages(stages, self.caller.all_deployments()))
+        self._pipeline = Pipeline(stages, self.caller)
 
     @property
     def frozen(self) -> bool:
@@ -120,7 +134,9 @@ class Gateway:
         return float(group[0].price.cost(usage.prompt_tokens, usage.completion_tokens))
 
     def knows_model(self, name: str) -> bool:
-        return name in self.deployments or name in self._virtual
+        if name in self.deployments or name in self._virtual:
+            return True
+        return any(name.startswith(p) and len(name) > len(p) for f in self._features for p in f.model_prefixes)
 
     def model_ids(self) -> list[str]:
         names = [*self.deployments, *sorted(self._virtual)]

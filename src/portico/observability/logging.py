@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
 
 _BEARER = re.compile(r"(?i)(bearer\s+|x-api-key['\"]?\s*[:=]\s*['\"]?)([A-Za-z0-9._\-]{8,})")
 
@@ -32,11 +37,42 @@ class SecretScrubber(logging.Filter):
         return True
 
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    from rich.logging import RichHandler
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the structured fields a
+    record carries in ``extra={"portico": {...}}`` (the request log). The finished line is
+    scrubbed again, so a secret inside any field is masked too."""
 
-    handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
-    handler.addFilter(SecretScrubber(secrets))
+    def __init__(self, scrubber: SecretScrubber) -> None:
+        super().__init__()
+        self.scrubber = scrubber
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "portico", None)
+        if isinstance(fields, dict):
+            out.update(fields)
+        if record.exc_info:
+            out["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return self.scrubber.scrub(orjson.dumps(out, default=str).decode())
+
+
+def configure_logging(level: str, secrets: Iterable[str] = (), fmt: str = "text") -> None:
+    """Root logging: rich text for a terminal, or one JSON object per line (``fmt="json"``)."""
+    scrubber = SecretScrubber(secrets)
+    handler: logging.Handler
+    if fmt == "json":
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter(scrubber))
+    else:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+    handler.addFilter(scrubber)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -11,6 +11,7 @@ import orjson
 
 from portico.errors import PorticoError, UpstreamError, UpstreamStatus, UpstreamTimeout, UpstreamUnavailable
 from portico.model_settings import ModelSettings
+from portico.observability.propagation import upstream_headers
 from portico.providers.sse import sse_events
 
 
@@ -48,6 +49,7 @@ class HttpClient:
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> bytes:
         """POST and return the body of a successful answer."""
         try:
+            headers = upstream_headers(headers)
             async with self.session.post(url, data=body, headers=headers, timeout=self.timeout(stream=False)) as resp:
                 await raise_for_status(resp, self.provider)
                 return await resp.read()
@@ -61,6 +63,7 @@ class HttpClient:
     ) -> AsyncGenerator[tuple[str | None, bytes], None]:
         """POST and yield the answer's server-sent events, policing first-byte and stall timeouts."""
         t = self.settings.timeout
+        headers = upstream_headers(headers)
         try:
             async with self.session.post(url, data=body, headers=headers, timeout=self.timeout(stream=True)) as resp:
                 await raise_for_status(resp, self.provider)
