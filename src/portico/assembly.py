@@ -33,7 +33,7 @@ from portico.guards.runtime import GuardRuntime
 from portico.guards.wiring import guards_feature
 from portico.observability import Metrics
 from portico.observability.wiring import build_tracing, request_log_feature, tracing_feature
-from portico.rag.wiring import rag_feature
+from portico.rag.wiring import rag_feature, rag_tools
 from portico.resilience.admin import resilience_feature
 from portico.responses.wiring import responses_feature, responses_service
 from portico.routing.wiring import routing_feature
@@ -82,7 +82,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
             embedder=gateway.embedder,
         ),
         endpoints_feature(),
-        responses_feature(responses_service(settings, controls)),
+        responses_feature(responses_service(settings, controls, rag_tools(rag))),
         moderation_feature(guard_runtime),
         ui_feature(gateway, controls),
         *extra,
