@@ -143,6 +143,7 @@ def test_admin_ui_in_a_real_browser(served_ui: Served, browser_page: tuple[Any, 
     # health: deployments and circuits
     page.goto(f"{base}/ui/health")
     assert "gpt#0" in page.locator("#deployments").inner_text()
+    assert page.locator("#batches").count() == 1  # the batch API is on with the files API
     _shot(page, "06-health")
 
     # revoke: the next request with the key fails
