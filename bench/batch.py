@@ -4,15 +4,20 @@ Everything is a real process on loopback: the fake upstream (answering after ``-
 a `portico serve` gateway (SQLite storage), and this script as the client (the official
 openai SDK for files and batches, httpx for the interactive load).
 
-1. Baseline: an open-loop interactive load (``--rps`` chat requests per second for
-   ``--seconds``) alone; its p95 latency.
-2. The same load while a ``--lines``-line batch runs; its p95 over the baseline is
-   ``interactive_p95_ratio``. The batch then runs to the end: ``batch_lines_per_s`` is its
-   lines over the time from creation to completion.
+1. Throughput: a ``--lines``-line batch alone; ``batch_lines_per_s`` is its lines over the
+   time from creation to completion.
+2. Fairness: an open-loop interactive load (``--rps`` chat requests per second) in
+   ``--pairs`` pairs of ``--seconds``-second windows, alternately alone and while a batch
+   runs (a batch is created before the window and cancelled after it). Alternating short
+   windows puts the drift of this shared machine's load on both sides alike; the p95 of all
+   "beside" samples over the p95 of all "alone" samples is ``interactive_p95_ratio``.
 3. A ``--kill-lines``-line batch; the gateway is killed with SIGKILL once a third of it is
    done and started again; the output file is checked for lost and duplicated custom_ids.
 
-Usage: python bench/batch.py [--lines 10000] [--rps 20] [--seconds 15] [--delay-ms 50]
+Usage: python bench/batch.py [--lines 10000] [--rps 20] [--pairs 6] [--seconds 5] [--delay-ms 100]
+
+The upstream answers in 100 ms by default: faster than any real model, slow enough that the
+ratio measures the gateway and not the fake upstream's own scheduling.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ def start_upstream(port: int, delay_ms: float, workdir: Path) -> subprocess.Pope
     raise RuntimeError("fake upstream did not start")
 
 
-def gateway_config(workdir: Path, upstream_port: int) -> dict[str, Any]:
+def gateway_config(workdir: Path, upstream_port: int, batch: dict[str, Any], durability: str) -> dict[str, Any]:
     return {
         "models": [
             {
@@ -69,9 +74,14 @@ def gateway_config(workdir: Path, upstream_port: int) -> dict[str, Any]:
         ],
         "embeddings": {"enabled": False},
         "server": {"log_level": "warning"},
-        "storage": {"enabled": True, "url": f"sqlite+aiosqlite:///{workdir}/p.db", "wal_dir": str(workdir / "wal")},
+        "storage": {
+            "enabled": True,
+            "url": f"sqlite+aiosqlite:///{workdir}/p.db",
+            "wal_dir": str(workdir / "wal"),
+            "durability": durability,
+        },
         "files": {"dir": str(workdir / "files")},
-        "batch": {"lease_seconds": 3, "poll_seconds": 0.5},
+        "batch": {"lease_seconds": 3, "poll_seconds": 0.5, **batch},
     }
 
 
@@ -155,44 +165,80 @@ def kill_and_resume(gw: GatewayProcess, workdir: Path, n: int) -> tuple[int, int
     return lost, duplicated, killed_at / n
 
 
+def fairness(
+    client: OpenAI, url: str, workdir: Path, args: argparse.Namespace
+) -> tuple[list[float], list[float], float]:
+    file = client.files.create(file=batch_file(workdir / "fair.jsonl", 3000, "fair").open("rb"), purpose="batch")
+    alone: list[float] = []
+    beside: list[float] = []
+    lines = 0
+    busy_seconds = 0.0
+    for _ in range(args.pairs):
+        alone += asyncio.run(interactive_load(url, args.rps, args.seconds))
+        batch = client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h")
+        while client.batches.retrieve(batch.id).status == "validating":
+            time.sleep(0.05)  # the window starts once lines are running
+        started = time.perf_counter()
+        beside += asyncio.run(interactive_load(url, args.rps, args.seconds))
+        busy_seconds += time.perf_counter() - started
+        client.batches.cancel(batch.id)
+        done = wait_batch(client, batch.id, timeout=120)
+        lines += done.request_counts.completed if done.request_counts else 0
+    return alone, beside, lines / busy_seconds
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=10_000)
     ap.add_argument("--rps", type=float, default=20.0)
-    ap.add_argument("--seconds", type=float, default=15.0)
-    ap.add_argument("--delay-ms", type=float, default=50.0, help="the fake upstream's answer time")
+    ap.add_argument("--pairs", type=int, default=6, help="alone / beside window pairs")
+    ap.add_argument("--seconds", type=float, default=5.0, help="each interactive window")
+    ap.add_argument("--delay-ms", type=float, default=100.0, help="the fake upstream's answer time")
     ap.add_argument("--kill-lines", type=int, default=3000)
+    ap.add_argument("--batch", default="{}", help='batch settings to override, JSON, e.g. {"busy_concurrency": 2}')
+    ap.add_argument("--durability", default="wal", help="storage.durability of the gateway (wal, commit, none)")
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="portico-bench-batch-"))
     up_port = free_port()
     upstream = start_upstream(up_port, args.delay_ms, workdir)
-    gw = GatewayProcess(workdir, gateway_config(workdir, up_port), "gateway").start()
+    gw = GatewayProcess(
+        workdir, gateway_config(workdir, up_port, json.loads(args.batch), args.durability), "gateway"
+    ).start()
     try:
         client = OpenAI(base_url=gw.url + "/v1", api_key="bench", max_retries=2)
         asyncio.run(interactive_load(gw.url, args.rps, 3))  # warm-up
-        alone = asyncio.run(interactive_load(gw.url, args.rps, args.seconds))
         file = client.files.create(
             file=batch_file(workdir / "big.jsonl", args.lines, "req").open("rb"), purpose="batch"
         )
         created = time.perf_counter()
         batch = client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h")
-        while client.batches.retrieve(batch.id).status == "validating":
-            time.sleep(0.05)  # the load starts once lines are running
-        beside = asyncio.run(interactive_load(gw.url, args.rps, args.seconds))
         final = wait_batch(client, batch.id, timeout=1200)
         elapsed = time.perf_counter() - created
         if final.status != "completed" or final.request_counts is None:
             raise RuntimeError(f"the batch ended {final.status}")
         lines_per_s = final.request_counts.completed / elapsed
+        alone, beside, busy_rate = fairness(client, gw.url, workdir, args)
         p95_alone, p95_beside = p95(alone), p95(beside)
-        print(f"upstream delay {args.delay_ms:.0f} ms; interactive load {args.rps:.0f} rps for {args.seconds:.0f} s")
-        print(f"  interactive alone:  p50 {statistics.median(alone) * 1000:7.1f} ms  p95 {p95_alone * 1000:7.1f} ms")
-        print(f"  beside the batch:   p50 {statistics.median(beside) * 1000:7.1f} ms  p95 {p95_beside * 1000:7.1f} ms")
+        lost, duplicated, share = kill_and_resume(gw, workdir, args.kill_lines)
         print(
-            f"  batch: {final.request_counts.completed}/{args.lines} lines in {elapsed:.1f} s "
+            f"upstream delay {args.delay_ms:.0f} ms; batch settings: defaults + {args.batch}; "
+            f"storage durability {args.durability}"
+        )
+        print(
+            f"  batch alone: {final.request_counts.completed}/{args.lines} lines in {elapsed:.1f} s "
             f"({lines_per_s:.0f} lines/s), cost ${(final.model_extra or {}).get('cost_usd', 0):.6f}"
         )
-        lost, duplicated, share = kill_and_resume(gw, workdir, args.kill_lines)
+        print(
+            f"  interactive load {args.rps:.0f} rps, "
+            f"{args.pairs} x ({args.seconds:.0f} s alone, {args.seconds:.0f} s beside a batch)"
+        )
+        print(
+            f"    alone:  n={len(alone)} p50 {statistics.median(alone) * 1000:6.1f} ms  p95 {p95_alone * 1000:6.1f} ms"
+        )
+        print(
+            f"    beside: n={len(beside)} p50 {statistics.median(beside) * 1000:6.1f} ms  "
+            f"p95 {p95_beside * 1000:6.1f} ms  (the batch ran {busy_rate:.0f} lines/s beside the load)"
+        )
         print(
             f"  kill -9 at {share:.0%} of a {args.kill_lines}-line batch, restart: lost {lost}, duplicated {duplicated}"
         )

@@ -54,7 +54,14 @@ BODIES = {
     # The same request in the Responses shape; stored as by default (store: true).
     "responses": (
         "/v1/responses",
-        {"model": "gpt-4o-mini", "instructions": SYSTEM, "input": USER, "max_output_tokens": 32, "temperature": 0},
+        {
+            "model": "gpt-4o-mini",
+            "instructions": SYSTEM,
+            "input": USER,
+            "max_output_tokens": 32,
+            "temperature": 0,
+            "store": os.environ.get("RESPONSES_STORE", "1") == "1",
+        },
     ),
 }
 

@@ -6,9 +6,9 @@ gateway. The list below is the order of the request chain (outermost first) and 
 
     tracing (spans; off by default) -> request log (one JSON line per request; off by default)
     -> batch lane (interactive meter) -> resilience (/admin/circuits) -> controls (accounting
-    -> model permission -> admission, /admin API) -> files (/v1/files) -> batch (/v1/batches,
-    runner) -> guards -> cache -> compression -> routing -> endpoints (/v1/*, health, metrics)
-    -> responses (/v1/responses) -> moderation -> ui (/ui)
+    -> model permission -> admission, /admin API) -> files (/v1/files) -> rag (/v1/vector_stores,
+    grounded answers) -> batch (/v1/batches, runner) -> guards -> cache -> compression -> routing
+    -> endpoints (/v1/*, health, metrics) -> responses (/v1/responses) -> moderation -> ui (/ui)
 
 To add a feature: write ``my_feature(settings, ...) -> Feature | None`` in its package and
 add one line to ``features`` where it belongs in the chain.
@@ -33,6 +33,7 @@ from portico.guards.runtime import GuardRuntime
 from portico.guards.wiring import guards_feature
 from portico.observability import Metrics
 from portico.observability.wiring import build_tracing, request_log_feature, tracing_feature
+from portico.rag.wiring import rag_feature
 from portico.resilience.admin import resilience_feature
 from portico.responses.wiring import responses_feature, responses_service
 from portico.routing.wiring import routing_feature
@@ -53,6 +54,8 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
     files = files_feature(settings, controls)
     guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
     gateway.files = files[1] if files is not None else None
+    rag = rag_feature(settings, gateway.files, gateway.embedder, metrics.registry)
+    gateway.vector_stores = rag[1] if rag is not None else None
     lane = batch_lane(settings.batch, gateway.files)
     features = [
         tracing_feature(tracing),
@@ -61,6 +64,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
         resilience_feature(settings.resilience, gateway.caller),
         controls_feature(controls) if controls is not None else None,
         files[0] if files is not None else None,
+        rag[0] if rag is not None else None,
         batch_feature(settings.batch, gateway, controls, files[1], lane[1]) if files and lane else None,
         guards_feature(settings.guards, guard_runtime),
         cache_feature(settings.cache, price=gateway.price_of, embedder=gateway.embedder),

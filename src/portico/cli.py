@@ -213,6 +213,7 @@ def _register_features() -> None:
     from portico.evals.cli import eval_app
     from portico.evals.cli import register as register_evals
     from portico.guards.cli import register as register_guards
+    from portico.rag.cli import register as register_rag
     from portico.resilience.cli import register as register_resilience
     from portico.routing.cli import register as register_routing
     from portico.routing.cli import register_eval as register_router_eval
@@ -223,6 +224,7 @@ def _register_features() -> None:
     register_design(app)
     register_evals(app)
     register_guards(app)
+    register_rag(app)
     register_router_eval(eval_app)
     register_routing(app)
     register_resilience(app)

@@ -24,6 +24,7 @@ from portico.guards.settings import GuardSettings
 from portico.limits.settings import LimitsSettings
 from portico.model_settings import ModelSettings, Price, ProviderKind, TimeoutSettings
 from portico.observability.settings import TracingSettings
+from portico.rag.settings import RagSettings
 from portico.resilience.settings import ResilienceSettings
 from portico.responses.settings import ResponsesSettings
 from portico.routing.settings import RoutingSettings
@@ -83,6 +84,9 @@ class ServerSettings(_Section):
     # Seconds a request may take in all (attempts, retries, hedges and fallbacks together); a
     # key's metadata.request_timeout and the header x-portico-timeout can lower it.
     request_timeout: float = Field(default=600.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)  # seconds to receive a request's whole body (408)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)  # more -> 431
+    max_header_lines: int = Field(default=100, ge=8)  # more -> 431
 
 
 class AuthSettings(_Section):
@@ -131,6 +135,7 @@ class Settings(_Section):
     responses: ResponsesSettings = Field(default_factory=ResponsesSettings)
     compression: CompressionSettings = Field(default_factory=CompressionSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    rag: RagSettings = Field(default_factory=RagSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     _source: str = PrivateAttr(default="built-in default")

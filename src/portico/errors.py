@@ -6,6 +6,8 @@
     │   ├── PayloadTooLarge           413
     │   ├── UnprocessableRequest      422
     │   ├── UnsupportedMediaType      415
+    │   ├── RequestTimeout            408 (the body did not arrive in time)
+    │   └── HeadersTooLarge           431
     │   └── ContentPolicyViolation    400 code=content_policy_violation
     ├── AuthenticationFailed          401 authentication_error
     ├── PermissionDenied              403 permission_error
@@ -90,6 +92,16 @@ class UnprocessableRequest(InvalidRequest):
 class UnsupportedMediaType(InvalidRequest):
     status = 415
     default_code = "unsupported_media_type"
+
+
+class RequestTimeout(InvalidRequest):
+    status = 408
+    default_code = "request_timeout"
+
+
+class HeadersTooLarge(InvalidRequest):
+    status = 431
+    default_code = "request_header_fields_too_large"
 
 
 class ContentPolicyViolation(InvalidRequest):

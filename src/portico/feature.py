@@ -87,6 +87,7 @@ class Route:
     path: str
     handler: Handler
     access: Access
+    body: Any = None  # the pydantic model of the JSON body, for /openapi.json (None: any object)
 
     def __post_init__(self) -> None:
         if not isinstance(self.access, Access):
@@ -121,6 +122,7 @@ class Feature:
     on_start: tuple[Hook, ...] = ()
     on_stop: tuple[Hook, ...] = ()
     virtual_models: frozenset[str] = field(default_factory=frozenset)  # model names a stage answers
+    model_prefixes: frozenset[str] = field(default_factory=frozenset)  # families a stage answers ("rag/")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from portico.types import Usage
 if TYPE_CHECKING:
     from portico.files import FileService
     from portico.observability.tracing import Tracing
+    from portico.rag.service import VectorStoreService
 
 log = logging.getLogger("portico")
 
@@ -55,6 +56,7 @@ class Gateway:
             tracing.wrap_providers(self.caller.all_deployments())
         self._features: list[Feature] = []
         self.files: FileService | None = None  # the files API, when on (set by assembly; the batch runner reads it)
+        self.vector_stores: VectorStoreService | None = None  # vector stores, when on (set by assembly)
         self.token_decoder = Cl100kDecoder()  # token-id embedding inputs, token counts
         self._pipeline: Pipeline | None = None
         self._metering: tuple[Stage, ...] = ()
@@ -132,7 +134,9 @@ class Gateway:
         return float(group[0].price.cost(usage.prompt_tokens, usage.completion_tokens))
 
     def knows_model(self, name: str) -> bool:
-        return name in self.deployments or name in self._virtual
+        if name in self.deployments or name in self._virtual:
+            return True
+        return any(name.startswith(p) and len(name) > len(p) for f in self._features for p in f.model_prefixes)
 
     def model_ids(self) -> list[str]:
         names = [*self.deployments, *sorted(self._virtual)]

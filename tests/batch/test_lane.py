@@ -3,34 +3,63 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from portico.batch.lane import BATCH_LINE, InteractiveMeter, Lane
 from portico.pipeline import Pipeline, RequestContext
 from portico.types import ChatMessage, ChatRequest, ChatResponse, Choice, ResponseMessage
 
 
-async def test_second_batch_line_waits_while_interactive_requests_run() -> None:
-    lane = Lane(busy_concurrency=1, yield_max_s=30)
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_only_busy_concurrency_lines_run_while_interactive_traffic_is_present() -> None:
+    clock = Clock()
+    lane = Lane(busy_concurrency=1, quiet_s=30, clock=clock)
     lane.enter_interactive()
-    async with lane.turn():  # the first line may run beside interactive traffic
+    async with lane.turn():  # one line may run beside interactive traffic
         waiting = asyncio.ensure_future(_take(lane))
         done, _ = await asyncio.wait({waiting}, timeout=0.05)
-        assert not done  # the second waits for interactive traffic to pause
+        assert not done  # the second waits
         lane.leave_interactive()
-        await asyncio.wait_for(waiting, 5)
+        clock.now += 31  # interactive traffic has been quiet for the whole window
+    await asyncio.wait_for(waiting, 5)  # the slot freed and the window passed: it runs
 
 
-async def test_a_waiting_line_runs_after_yield_max_under_steady_load() -> None:
-    lane = Lane(busy_concurrency=0, yield_max_s=0.05)
+async def test_a_slot_freed_beside_interactive_traffic_goes_to_one_waiter() -> None:
+    lane = Lane(busy_concurrency=1, quiet_s=30, clock=Clock())
     lane.enter_interactive()
-    started = time.perf_counter()
-    await asyncio.wait_for(_take(lane), 5)
-    assert time.perf_counter() - started >= 0.04
+    first = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with lane.turn():
+            first.set()
+            await release.wait()
+
+    holder = asyncio.ensure_future(hold())
+    await first.wait()
+    waiters = [asyncio.ensure_future(_take(lane)) for _ in range(3)]
+    done, _ = await asyncio.wait(waiters, timeout=0.05)
+    assert not done
+    release.set()
+    await holder
+    await asyncio.wait_for(asyncio.gather(*waiters), 5)  # one at a time, never more than one in flight
+    assert lane.batch == 0
+
+
+async def test_full_speed_when_no_interactive_traffic() -> None:
+    lane = Lane(busy_concurrency=1, quiet_s=30, clock=Clock())
+    async with lane.turn(), lane.turn(), lane.turn():
+        assert lane.batch == 3
 
 
 async def test_meter_counts_interactive_requests_only() -> None:
-    lane = Lane(busy_concurrency=1, yield_max_s=1)
+    lane = Lane(busy_concurrency=1, quiet_s=1)
     seen: list[int] = []
 
     async def terminal(ctx: RequestContext) -> ChatResponse:

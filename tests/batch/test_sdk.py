@@ -109,3 +109,25 @@ def test_cancel_and_pagination(served: tuple[OpenAI, Path]) -> None:
     assert [b.id for b in rest.data] == [ids[0]] and not rest.has_more
     seen = [b.id for b in client.batches.list(limit=1)]  # the SDK's auto-pagination follows has_more
     assert seen[:3] == [ids[2], ids[1], ids[0]]
+
+
+def test_completions_endpoint_lines(served: tuple[OpenAI, Path]) -> None:
+    client, tmp = served
+    rows = [
+        {
+            "custom_id": f"c-{i}",
+            "method": "POST",
+            "url": "/v1/completions",
+            "body": {"model": "gpt-4o-mini", "prompt": f"Say {i}", "max_tokens": 8},
+        }
+        for i in range(3)
+    ]
+    file = client.files.create(file=write_jsonl(tmp / "c.jsonl", rows).open("rb"), purpose="batch")
+    done = wait_done(
+        client, client.batches.create(input_file_id=file.id, endpoint="/v1/completions", completion_window="24h").id
+    )
+    assert done.status == "completed" and done.output_file_id
+    out = [json.loads(x) for x in client.files.content(done.output_file_id).text.splitlines()]
+    assert sorted(o["custom_id"] for o in out) == ["c-0", "c-1", "c-2"]
+    assert {o["response"]["body"]["object"] for o in out} == {"text_completion"}
+    assert out[0]["response"]["body"]["choices"][0]["text"] == "Batch answer."

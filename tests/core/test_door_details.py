@@ -121,3 +121,31 @@ def test_admin_json_without_content_type_or_415(gateway: str) -> None:
     assert status == 415 and "Content-Type: application/json" in str(body["error"])
     status, _ = post({"Content-Type": "application/json"})
     assert status == 201
+
+
+def test_slow_and_oversized_clients_are_cut(thread_upstream: FakeUpstream) -> None:
+    import socket
+
+    settings = make_settings(server={"body_timeout": 0.5, "max_header_lines": 50, "max_header_bytes": 8192})
+    with serve_in_thread(create_app(settings)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as s:  # a body that never arrives
+            s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            answer = s.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408") and b"server.body_timeout" in answer
+        for extra in ("X-Big: " + "a" * 100_000 + "\r\n", "".join(f"X-H{i}: v\r\n" for i in range(60))):
+            with socket.create_connection((host, int(port)), timeout=10) as s:
+                s.sendall(f"GET /healthz HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+                assert s.recv(4096).startswith(b"HTTP/1.1 431")
+        assert httpx.get(url + "/healthz").status_code == 200
+
+
+def test_openapi_lists_every_route_with_its_level(served: tuple[str, FakeUpstream]) -> None:
+    url, _ = served
+    doc = httpx.get(url + "/openapi.json").json()
+    ops = {(m.upper(), p): op for p, item in doc["paths"].items() for m, op in item.items()}
+    assert ops[("POST", "/v1/chat/completions")]["x-portico-access"] == "key"
+    assert ops[("GET", "/healthz")]["x-portico-access"] == "public" and ops[("GET", "/healthz")]["security"] == []
+    assert ops[("GET", "/admin/circuits")]["x-portico-access"] == "admin"
+    assert all("x-portico-access" in op for op in ops.values())
+    assert "ChatRequest" in doc["components"]["schemas"]

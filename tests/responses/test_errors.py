@@ -58,3 +58,24 @@ def test_image_input_is_translated(served: tuple[str, FakeUpstream]) -> None:
         {"type": "text", "text": "What is this?"},
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "low"}},
     ]
+
+
+def test_v1_less_alias_and_input_item_kinds(served: tuple[str, FakeUpstream]) -> None:
+    items = [
+        {"role": "user", "content": "Weather?"},
+        {"type": "function_call", "call_id": "call_9", "name": "get_weather", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_9", "output": [{"type": "input_text", "text": "sunny"}]},
+    ]
+    r = httpx.post(served[0] + "/responses", json={"model": "gpt", "input": items})
+    assert r.status_code == 200, r.text
+    listed = httpx.get(served[0] + f"/v1/responses/{r.json()['id']}/input_items", params={"order": "asc"}).json()
+    assert [i["type"] for i in listed["data"]] == ["message", "function_call", "function_call_output"]
+    assert all(i["id"] for i in listed["data"]) and listed["has_more"] is False
+    sent = served[1].requests[-1].body["messages"]
+    assert sent[1]["tool_calls"][0]["id"] == "call_9" and sent[2] == {
+        "role": "tool",
+        "tool_call_id": "call_9",
+        "content": "sunny",
+    }
+    bad = httpx.get(served[0] + f"/v1/responses/{r.json()['id']}/input_items", params={"limit": 0})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "limit"

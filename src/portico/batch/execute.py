@@ -23,10 +23,13 @@ from portico.batch.records import Line, LineResult
 from portico.errors import InvalidRequest, ModelNotFound, PorticoError, internal_error
 from portico.limits.prices import BATCH_TIER
 from portico.pipeline import Caller, ChunkStream, RequestContext
-from portico.server.dialect import OpenAIDialect
+from portico.server.completions import COMPLETIONS
+from portico.server.dialect import Dialect, OpenAIDialect
 
 log = logging.getLogger("portico.batch")
-OPENAI = OpenAIDialect()
+# The wire formats a line can speak: each parses to the shared request and renders the reply,
+# exactly as the HTTP endpoint of the same path does.
+DIALECTS: dict[str, Dialect] = {"/v1/chat/completions": OpenAIDialect(), "/v1/completions": COMPLETIONS}
 # A key's Principal, "master", "anonymous", or why the creating key may no longer call.
 Identity = Principal | str | PorticoError
 EmbedLine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -75,21 +78,21 @@ class LineExecutor:
     async def run(self, batch_id: str, endpoint: str, line: Line, identity: Identity) -> Outcome:
         request_id = f"{batch_id}-{line.line_no}"
         try:
-            body = orjson.loads(line.body)
-            if endpoint == "/v1/chat/completions":
-                return await self._chat(body, identity, request_id)
-            raise InvalidRequest(f"The endpoint {endpoint} is not served by batches here.", param="endpoint")
+            dialect = DIALECTS.get(endpoint)
+            if dialect is None:
+                raise InvalidRequest(f"The endpoint {endpoint} is not served by batches here.", param="endpoint")
+            return await self._call(dialect, orjson.loads(line.body), identity, request_id)
         except PorticoError as exc:
-            return Outcome(exc.status, exc.payload(), request_id, getattr(exc, "cost_usd", 0.0))
+            return Outcome(exc.status, exc.payload(), request_id)
         except Exception:
             log.exception("batch %s line %d failed", batch_id, line.line_no)
             failure = internal_error(request_id)
             return Outcome(failure.status, failure.payload(), request_id)
 
-    async def _chat(self, body: dict[str, Any], identity: Identity, request_id: str) -> Outcome:
+    async def _call(self, dialect: Dialect, body: dict[str, Any], identity: Identity, request_id: str) -> Outcome:
         if body.get("stream"):
             raise InvalidRequest("Batch requests cannot stream; remove 'stream'.", param="stream")
-        req = OPENAI.parse(body)
+        req = dialect.parse(body)
         if not self.gateway.knows_model(req.model):
             raise ModelNotFound(f"The model '{req.model}' does not exist.", param="model")
         if isinstance(identity, PorticoError):
@@ -108,8 +111,8 @@ class LineExecutor:
         try:
             reply = await self.gateway.handle(ctx)
         except PorticoError as exc:
-            return Outcome(exc.status, exc.payload(), request_id, ctx.cost_usd)
+            return Outcome(exc.status, dialect.error_body(exc), request_id, ctx.cost_usd)
         if isinstance(reply, ChunkStream):  # a stage answered with a stream anyway: drain it
             await reply.close(ctx, None)
             raise InvalidRequest("Batch requests cannot stream.", param="stream")
-        return Outcome(200, orjson.loads(OPENAI.response(ctx, reply)), request_id, ctx.cost_usd)
+        return Outcome(200, orjson.loads(dialect.response(ctx, reply)), request_id, ctx.cost_usd)

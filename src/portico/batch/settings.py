@@ -14,10 +14,10 @@ class BatchSettings(BaseModel):
     concurrency_per_batch: int = Field(default=8, ge=1, description="lines of one batch in flight")
     concurrency_total: int = Field(default=16, ge=1, description="lines of all batches in flight, per replica")
     busy_concurrency: int = Field(
-        default=1, ge=0, description="lines in flight (per replica) while interactive requests are being served"
+        default=1, ge=1, description="lines in flight (per replica) while interactive traffic is present"
     )
-    yield_max_ms: float = Field(
-        default=250, ge=0, description="longest a line waits for interactive traffic to pause before it runs anyway"
+    quiet_ms: float = Field(
+        default=500, gt=0, description="interactive traffic counts as present until it has been quiet this long"
     )
     lease_seconds: float = Field(default=15.0, gt=0, description="a dead replica's batches move after this")
     poll_seconds: float = Field(default=1.0, gt=0, description="how often a replica looks for batches to run")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portico.auth.principal import Principal
-from portico.batch.execute import Identity, LineExecutor
+from portico.batch.execute import DIALECTS, Identity, LineExecutor
 from portico.batch.lane import InteractiveMeter, Lane
 from portico.batch.routes import batches_router
 from portico.batch.runner import BatchRunner
@@ -27,15 +27,12 @@ if TYPE_CHECKING:
     from portico.files.service import FileService
     from portico.gateway import Gateway
 
-# Endpoints a batch line can call (the others are not run in-process through the pipeline yet).
-ENDPOINTS = ("/v1/chat/completions",)
-
 
 def batch_lane(settings: BatchSettings, files: FileService | None) -> tuple[Feature, Lane] | None:
     """The meter that lets batch lines yield to interactive requests: outermost in the chain."""
     if files is None or settings.enabled is False:
         return None
-    lane = Lane(busy_concurrency=settings.busy_concurrency, yield_max_s=settings.yield_max_ms / 1000)
+    lane = Lane(busy_concurrency=settings.busy_concurrency, quiet_s=settings.quiet_ms / 1000)
     return Feature("batch-lane", stages=(InteractiveMeter(lane),)), lane
 
 
@@ -63,7 +60,7 @@ def batch_feature(
         lane=lane,
         ready=lambda: gateway.started,
     )
-    service = BatchService(store, files, runner, settings, endpoints=ENDPOINTS)
+    service = BatchService(store, files, runner, settings, endpoints=tuple(DIALECTS))
     return Feature(
         "batch",
         mounts=(Mount(batches_router(service), Access.KEY),),

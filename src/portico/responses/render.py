@@ -106,7 +106,7 @@ def response_object(
         "top_p": req.top_p,
         "truncation": "disabled",
         "usage": usage,
-        "user": req.extras().get("user"),
+        "user": (req.model_extra or {}).get("user"),
     }
 
 
@@ -141,17 +141,15 @@ def reply_response(ex: Exchange, reply: ChatResponse) -> dict[str, Any]:
 
 def output_as_messages(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A response's output as the chat messages a follow-up request continues from."""
-    text = "".join(
-        str(part.get("text") or part.get("refusal") or "")
-        for item in output
-        if item["type"] == "message"
-        for part in item["content"]
-    )
-    calls = [
-        {"id": it["call_id"], "type": "function", "function": {"name": it["name"], "arguments": it["arguments"]}}
-        for it in output
-        if it["type"] == "function_call"
-    ]
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for it in output:
+        if it["type"] == "message":
+            texts.extend(str(part.get("text") or part.get("refusal") or "") for part in it["content"])
+        elif it["type"] == "function_call":
+            fn = {"name": it["name"], "arguments": it["arguments"]}
+            calls.append({"id": it["call_id"], "type": "function", "function": fn})
+    text = "".join(texts)
     if not text and not calls:
         return []
     message: dict[str, Any] = {"role": "assistant", "content": text or None}

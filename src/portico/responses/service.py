@@ -9,10 +9,11 @@ answer (or after ``response.completed``) finds it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
-from portico.errors import InvalidRequest, NotFound
+from portico.errors import InvalidRequest, NotFound, PorticoError
 from portico.feature import HEADERS_KEY, grant_of
 from portico.responses.dialect import ResponsesDialect
 from portico.responses.render import Exchange, output_as_messages
@@ -24,6 +25,7 @@ from portico.responses.translate import chat_body, items_to_messages, normalize_
 from portico.server.asgi import Message, Receive, Scope, Send, parse_json_object, read_body
 from portico.server.chat import serve_chat
 
+log = logging.getLogger("portico.responses")
 PURGE_EVERY = 1000  # saves between purges of expired responses
 
 
@@ -34,20 +36,6 @@ def owner_of(scope: MutableMapping[str, Any]) -> str:
     if caller.key_id:
         return "key:" + caller.key_id
     return "master" if caller.is_master else "anonymous"
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the already-read body out once, then listens for disconnects."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 class ResponsesService:
@@ -68,9 +56,17 @@ class ResponsesService:
 
     # ---- POST /v1/responses -------------------------------------------------------------------
     async def create(self, gateway: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            data, dialect = await self._prepare(gateway, scope, receive)
+        except PorticoError as exc:  # refused before the pipeline: counted like chat's parse errors
+            gateway.metrics.requests.labels("-", str(exc.status)).inc()
+            raise
+        await serve_chat(gateway, scope, receive, self._storing(send, dialect), dialect, data=data)
+
+    async def _prepare(self, gateway: Any, scope: Scope, receive: Receive) -> tuple[dict[str, Any], ResponsesDialect]:
         headers = scope[HEADERS_KEY]
-        body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
-        req = parse_request(parse_json_object(body))
+        data = parse_json_object(await read_body(receive, headers, gateway.settings.server.max_body_bytes))
+        req = parse_request(data)
         owner = owner_of(scope)
         history: list[dict[str, Any]] = []
         if req.previous_response_id:
@@ -84,8 +80,7 @@ class ResponsesService:
             history = previous.conversation
         items = normalize_items(req)
         exchange = Exchange(req, items, history, items_to_messages(items), owner)
-        dialect = ResponsesDialect(exchange, chat_body(req, history, exchange.messages, self.tools))
-        await serve_chat(gateway, scope, _replay(body, receive), self._storing(send, dialect), dialect)
+        return data, ResponsesDialect(exchange, chat_body(req, history, exchange.messages, self.tools))
 
     def _storing(self, send: Send, dialect: ResponsesDialect) -> Send:
         """Store the response before the message that completes it leaves (the JSON answer's
@@ -99,7 +94,15 @@ class ResponsesService:
                 last = message["type"] == "http.response.start" or not message.get("more_body", False)
                 if last:
                     saved = True
-                    await self.save(dialect.exchange, final)
+                    try:
+                        await self.save(dialect.exchange, final)
+                    except Exception as exc:
+                        if dialect.stream is None:
+                            raise  # nothing sent yet: the client gets a 500 with the request id
+                        # A stream's headers are out: end it with response.failed, not a cut.
+                        log.exception("storing response %s failed", dialect.exchange.id)
+                        failure = PorticoError(f"The response could not be stored: {type(exc).__name__}.")
+                        message = {**message, "body": dialect.stream.error(failure)}
             await send(message)
 
         return wrapped

@@ -91,8 +91,13 @@ class MemoryResponseStore:
         return True
 
     async def purge_expired(self, now: float | None = None) -> int:
+        # Saved in creation order with one retention, so the expired ones are at the front.
         cutoff = time.time() if now is None else now
-        dead = [k for k, r in self._items.items() if r.expires_at <= cutoff]
-        for k in dead:
-            del self._items[k]
-        return len(dead)
+        dead = 0
+        while self._items:
+            oldest = next(iter(self._items.values()))
+            if oldest.expires_at > cutoff:
+                break
+            self._items.popitem(last=False)
+            dead += 1
+        return dead

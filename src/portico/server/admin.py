@@ -14,6 +14,9 @@ from portico.errors import NotFound
 from portico.storage.records import KeySpec, LimitsUpdate, TeamSpec
 from portico.storage.store import Store
 
+# Unix seconds between 1970 and 2100: NaN, infinities and far years are refused with a 400.
+Timestamp = Annotated[float | None, Query(ge=0, le=4_102_444_800, allow_inf_nan=False)]
+
 
 def admin_router(store: Store, keys: KeyManager) -> APIRouter:
     """The /admin routes; mounted with ``Access.ADMIN``, so the door lets only the master key in."""
@@ -83,8 +86,8 @@ def admin_router(store: Store, keys: KeyManager) -> APIRouter:
     @router.get("/spend")
     async def spend(
         group_by: Annotated[Literal["key", "team", "model", "day"], Query()] = "key",
-        since: float | None = None,
-        until: float | None = None,
+        since: Timestamp = None,
+        until: Timestamp = None,
         key_id: str | None = None,
         team_id: str | None = None,
         model: str | None = None,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portico.config import Settings
-from portico.errors import InvalidRequest, NotFound, PorticoError, UnsupportedMediaType, internal_error
+from portico.errors import HeadersTooLarge, InvalidRequest, NotFound, PorticoError, UnsupportedMediaType, internal_error
 from portico.feature import GRANT_KEY, HEADERS_KEY, REQUEST_ID_KEY, Access, Mount, Route
 from portico.gateway import Gateway
 from portico.server.asgi import Message, Receive, Scope, Send, header_map, send_error
@@ -68,6 +68,12 @@ class PorticoApp:
         self.gateway = gateway
         self.access = gateway.access
         self.cors = Cors(gateway.settings.server.cors)
+        server = gateway.settings.server
+        self._max_lines, self._max_bytes = server.max_header_lines, server.max_header_bytes
+        self._too_large = (
+            f"Request headers exceed {server.max_header_lines} lines or {server.max_header_bytes} bytes "
+            "(server.max_header_lines / server.max_header_bytes)."
+        )
         self._tracing = gateway.tracing
         self._routes: dict[tuple[str, str], Route] = {}
         self._templated: list[_Templated] = []
@@ -104,6 +110,10 @@ class PorticoApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.gateway.started:  # an ASGI client without lifespan (tests)
             await self.gateway.start()
+        raw = scope["headers"]
+        if len(raw) > self._max_lines or sum([len(k) + len(v) for k, v in raw]) > self._max_bytes:
+            await send_error(send, HeadersTooLarge(self._too_large, headers={"connection": "close"}))
+            return
         headers = header_map(scope)
         rid = request_id(headers)
         scope[HEADERS_KEY] = headers
@@ -291,6 +301,11 @@ def build_mounted_app(mounts: Iterable[Mount]) -> tuple[Any, tuple[tuple[Any, Ac
             return render(NotFound(f"No route {request.method} {request.url.path}.", code="unknown_route"))
         code = "method_not_allowed" if exc.status_code == 405 else None
         return render(PorticoError(str(exc.detail), status=exc.status_code, code=code))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Any, exc: Exception) -> JSONResponse:
+        # Starlette still re-raises it after this answer: the door logs it once, with the request id.
+        return render(internal_error(request.scope.get(REQUEST_ID_KEY, "-")))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Any, exc: RequestValidationError) -> JSONResponse:

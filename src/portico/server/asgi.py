@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 import orjson
 
-from portico.errors import InvalidRequest, PayloadTooLarge, PorticoError
+from portico.errors import InvalidRequest, PayloadTooLarge, PorticoError, RequestTimeout
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -15,29 +16,55 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 JSON_TYPE = (b"content-type", b"application/json")
+BODY_TIMEOUT = 30.0  # seconds; server.body_timeout
 
 
 def header_map(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
 
 
-async def read_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes:
+async def read_body(
+    receive: Receive, headers: Mapping[str, str], limit: int, *, timeout: float = BODY_TIMEOUT
+) -> bytes:
+    """The whole body, at most ``limit`` bytes (413), within ``timeout`` seconds (408: a client
+    trickling its body must not hold a connection and a task for ever)."""
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"Request body is {declared} bytes; the limit is {limit} bytes.")
+    task = asyncio.current_task()
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        if task is not None:
+            task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(timeout, expire)  # a timer, not a Timeout: hot path
     parts: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise InvalidRequest("The client disconnected before sending the whole body.")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body exceeds the limit of {limit} bytes.")
-        parts.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(parts) if len(parts) != 1 else parts[0]
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise InvalidRequest("The client disconnected before sending the whole body.")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"Request body exceeds the limit of {limit} bytes.")
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(parts) if len(parts) != 1 else parts[0]
+    except asyncio.CancelledError:
+        if not expired or task is None:
+            raise
+        task.uncancel()
+        raise RequestTimeout(
+            f"The request body did not arrive within {timeout:g} s (server.body_timeout).",
+            headers={"connection": "close"},
+        ) from None
+    finally:
+        timer.cancel()
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from portico.auth.principal import STATE_KEY
 from portico.errors import ModelNotFound, PorticoError, UpstreamError, UpstreamTimeout, internal_error
@@ -36,14 +37,27 @@ async def handle_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Se
     await serve_chat(gateway, scope, receive, send, OPENAI)
 
 
-async def serve_chat(gateway: Gateway, scope: Scope, receive: Receive, send: Send, dialect: Dialect) -> None:
+async def serve_chat(
+    gateway: Gateway,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    dialect: Dialect,
+    *,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """``data``: the request body, when the caller has read and parsed it already."""
     started = time.perf_counter()
     headers: dict[str, str] = scope[HEADERS_KEY]
     request_id: str = scope[REQUEST_ID_KEY]
     ctx: RequestContext | None = None
     try:
-        body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
-        req = dialect.parse(parse_json_object(body))
+        if data is None:
+            server = gateway.settings.server
+            data = parse_json_object(
+                await read_body(receive, headers, server.max_body_bytes, timeout=server.body_timeout)
+            )
+        req = dialect.parse(data)
         if not gateway.knows_model(req.model):
             raise ModelNotFound(
                 f"The model '{req.model}' does not exist. Available: {', '.join(gateway.model_ids())}.",

@@ -29,7 +29,9 @@ async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, se
     headers: dict[str, str] = scope[HEADERS_KEY]
     request_id: str = scope[REQUEST_ID_KEY]
     settings = gateway.settings.embeddings
-    body = await read_body(receive, headers, gateway.settings.server.max_body_bytes)
+    body = await read_body(
+        receive, headers, gateway.settings.server.max_body_bytes, timeout=gateway.settings.server.body_timeout
+    )
     req = validate_body(EmbeddingRequest, parse_json_object(body))
     texts = embedding_texts(req, settings, gateway.token_decoder)  # 404 / 400 before anything is metered
     ctx = _context(request_id, headers, scope[GRANT_KEY], settings.model_name, texts)  # aliases resolved

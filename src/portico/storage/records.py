@@ -11,15 +11,19 @@ from pydantic import BaseModel, ConfigDict, Field
 BudgetPeriod = Literal["day", "month", "total"]
 
 
+MAX_INT = 2_147_483_647  # the limits' database columns are 32-bit integers
+MAX_USD = 1e12
+
+
 class Limits(BaseModel):
     """Limits shared by keys and teams; None means unlimited."""
 
     model_config = ConfigDict(extra="forbid")
 
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
-    max_concurrency: int | None = Field(default=None, ge=1)
-    budget_usd: float | None = Field(default=None, ge=0)
+    rpm: int | None = Field(default=None, ge=1, le=MAX_INT)
+    tpm: int | None = Field(default=None, ge=1, le=MAX_INT)
+    max_concurrency: int | None = Field(default=None, ge=1, le=MAX_INT)
+    budget_usd: float | None = Field(default=None, ge=0, le=MAX_USD, allow_inf_nan=False)
     budget_period: BudgetPeriod = "month"
 
 
@@ -38,7 +42,9 @@ class KeySpec(Limits):
     owner: str | None = Field(default=None, max_length=200)
     team_id: str | None = None
     allowed_models: list[str] = Field(default_factory=list)
-    expires_at: float | None = Field(default=None, description="unix time; None = never")
+    expires_at: float | None = Field(
+        default=None, ge=0, le=4_102_444_800, allow_inf_nan=False, description="unix time; None = never"
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -49,10 +55,10 @@ class LimitsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     allowed_models: list[str] | None = None
-    rpm: int | None = Field(default=None, ge=1)
-    tpm: int | None = Field(default=None, ge=1)
-    max_concurrency: int | None = Field(default=None, ge=1)
-    budget_usd: float | None = Field(default=None, ge=0)
+    rpm: int | None = Field(default=None, ge=1, le=MAX_INT)
+    tpm: int | None = Field(default=None, ge=1, le=MAX_INT)
+    max_concurrency: int | None = Field(default=None, ge=1, le=MAX_INT)
+    budget_usd: float | None = Field(default=None, ge=0, le=MAX_USD, allow_inf_nan=False)
     budget_period: BudgetPeriod | None = None
 
     def changes(self) -> dict[str, Any]:

@@ -1,0 +1,294 @@
+"""The PostgreSQL + pgvector VectorIndex, for replicas that share one database.
+
+Dense search is pgvector's HNSW index (cosine) with iterative scans, so a store or attribute
+restriction still returns k rows. Lexical search is BM25 computed in SQL over a postings
+table (term, chunk, tf, document length) with the same tokens, the same Lucene formula and
+the same k1/b as the embedded bm25s index, so both backends rank alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from portico.rag.filters import Predicate
+from portico.rag.index.base import BM25_B, BM25_K1, ChunkIn, Hit, Vector
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def _schema_sql(dim: int) -> list[str]:
+    return [
+        "CREATE EXTENSION IF NOT EXISTS vector",
+        """CREATE TABLE IF NOT EXISTS portico_rag_files (
+            store_id text NOT NULL, file_id text NOT NULL, attributes jsonb NOT NULL,
+            PRIMARY KEY (store_id, file_id))""",
+        f"""CREATE TABLE IF NOT EXISTS portico_rag_chunks (
+            id bigserial PRIMARY KEY, store_id text NOT NULL, file_id text NOT NULL, position int NOT NULL,
+            text text NOT NULL, embedding vector({dim}) NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS ix_portico_rag_chunks_file ON portico_rag_chunks (store_id, file_id)",
+        """CREATE INDEX IF NOT EXISTS ix_portico_rag_chunks_hnsw ON portico_rag_chunks
+            USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)""",
+        """CREATE TABLE IF NOT EXISTS portico_rag_postings (
+            store_id text NOT NULL, term text NOT NULL, chunk_id bigint NOT NULL, file_id text NOT NULL,
+            tf int NOT NULL, doc_len int NOT NULL, PRIMARY KEY (store_id, term, chunk_id))""",
+        "CREATE INDEX IF NOT EXISTS ix_portico_rag_postings_chunk ON portico_rag_postings (chunk_id)",
+        """CREATE TABLE IF NOT EXISTS portico_rag_stats (
+            store_id text PRIMARY KEY, n_docs bigint NOT NULL, total_len bigint NOT NULL)""",
+    ]
+
+
+_BM25 = f"""
+WITH q AS (SELECT * FROM unnest($1::text[], $2::int[]) AS q(term, qn)),
+s AS (SELECT n_docs::float8 AS n, total_len::float8 / GREATEST(n_docs, 1) AS avgdl
+      FROM portico_rag_stats WHERE store_id = $3),
+d AS (SELECT q.term, q.qn, ln(1 + ((SELECT n FROM s) - count(p.chunk_id) + 0.5) / (count(p.chunk_id) + 0.5)) AS idf
+      FROM q JOIN portico_rag_postings p ON p.store_id = $3 AND p.term = q.term GROUP BY q.term, q.qn)
+SELECT p.chunk_id, sum(d.qn * d.idf * p.tf / (p.tf + {BM25_K1} * ((1 - {BM25_B}) + {BM25_B} * p.doc_len
+       / (SELECT avgdl FROM s)))) AS score
+FROM d JOIN portico_rag_postings p ON p.store_id = $3 AND p.term = d.term
+WHERE $4::text[] IS NULL OR p.file_id = ANY($4::text[])
+GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $5
+"""
+
+
+# The normaliser: the sum of the query terms' idf (unseen terms at the idf of df = 0).
+_IDF_MASS = """
+WITH q AS (SELECT * FROM unnest($1::text[], $2::int[]) AS q(term, qn)),
+s AS (SELECT n_docs::float8 AS n FROM portico_rag_stats WHERE store_id = $3),
+d AS (SELECT term, count(*) AS df FROM portico_rag_postings WHERE store_id = $3 AND term = ANY($1::text[])
+      GROUP BY term)
+SELECT sum(q.qn * ln(1 + ((SELECT n FROM s) - coalesce(d.df, 0) + 0.5) / (coalesce(d.df, 0) + 0.5)))
+FROM q LEFT JOIN d ON d.term = q.term
+"""
+
+
+def _vec(v: Vector) -> str:
+    return "[" + ",".join(f"{x:.6g}" for x in np.asarray(v, dtype=np.float32)) + "]"
+
+
+def _dsn(url: str) -> str:
+    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
+
+
+class PgVectorIndex:
+    def __init__(self, url: str, *, schema: str | None = None, dim: int = 384, pool_size: int = 4) -> None:
+        if schema is not None and not _IDENT.match(schema):
+            raise ValueError(f"rag.pg_schema {schema!r} is not a plain identifier")
+        self.url = _dsn(url)
+        self.schema = schema
+        self.dim = dim
+        self.pool_size = pool_size
+        self._pool: Any = None
+
+    async def start(self) -> None:
+        import asyncpg
+
+        if self._pool is not None:
+            return
+        if self.schema:
+            conn = await asyncpg.connect(self.url)
+            try:
+                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            finally:
+                await conn.close()
+        settings = {"search_path": f'"{self.schema}", public'} if self.schema else {}
+        settings["hnsw.iterative_scan"] = "relaxed_order"
+        settings["hnsw.ef_search"] = "100"
+
+        async def init(conn: Any) -> None:
+            await conn.execute("SELECT 1")
+
+        pool = await asyncpg.create_pool(
+            self.url, min_size=1, max_size=self.pool_size, server_settings=settings, init=init
+        )
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(72610015)")  # concurrent replicas start-up
+            for statement in _schema_sql(self.dim):
+                await conn.execute(statement)
+        self._pool = pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def flush(self) -> None:
+        return None
+
+    def _p(self) -> Any:
+        if self._pool is None:
+            raise RuntimeError("PgVectorIndex.start() was not awaited")
+        return self._pool
+
+    # ---- writes ----------------------------------------------------------------------------
+    async def replace_file(
+        self, store_id: str, file_id: str, chunks: Sequence[ChunkIn], attributes: Mapping[str, Any]
+    ) -> None:
+        async with self._p().acquire() as conn, conn.transaction():
+            await self._remove(conn, store_id, file_id)
+            await conn.execute(
+                "INSERT INTO portico_rag_files (store_id, file_id, attributes) VALUES ($1, $2, $3::jsonb) "
+                "ON CONFLICT (store_id, file_id) DO UPDATE SET attributes = EXCLUDED.attributes",
+                store_id,
+                file_id,
+                json.dumps(dict(attributes)),
+            )
+            if not chunks:
+                return
+            ids = await conn.fetch(
+                "INSERT INTO portico_rag_chunks (store_id, file_id, position, text, embedding) "
+                "SELECT $1, $2, p, t, e::vector FROM unnest($3::int[], $4::text[], $5::text[]) AS u(p, t, e) "
+                "RETURNING id, position",
+                store_id,
+                file_id,
+                [c.position for c in chunks],
+                [c.text for c in chunks],
+                [_vec(c.vector) for c in chunks],
+            )
+            by_position = {r["position"]: r["id"] for r in ids}
+            rows: list[tuple[str, str, int, str, int, int]] = []
+            total = 0
+            for c in chunks:
+                counts = Counter(c.tokens)
+                total += len(c.tokens)
+                rows.extend(
+                    (store_id, term, by_position[c.position], file_id, tf, len(c.tokens)) for term, tf in counts.items()
+                )
+            await conn.copy_records_to_table(
+                "portico_rag_postings",
+                records=rows,
+                columns=["store_id", "term", "chunk_id", "file_id", "tf", "doc_len"],
+                schema_name=self.schema,
+            )
+            await self._add_stats(conn, store_id, len(chunks), total)
+
+    async def _add_stats(self, conn: Any, store_id: str, docs: int, length: int) -> None:
+        await conn.execute(
+            "INSERT INTO portico_rag_stats (store_id, n_docs, total_len) VALUES ($1, $2, $3) "
+            "ON CONFLICT (store_id) DO UPDATE SET n_docs = portico_rag_stats.n_docs + $2, "
+            "total_len = portico_rag_stats.total_len + $3",
+            store_id,
+            docs,
+            length,
+        )
+
+    async def _remove(self, conn: Any, store_id: str, file_id: str) -> None:
+        # Lock the store's stats row first: concurrent writers to one store serialise here.
+        await self._add_stats(conn, store_id, 0, 0)
+        await conn.execute("SELECT 1 FROM portico_rag_stats WHERE store_id = $1 FOR UPDATE", store_id)
+        old = await conn.fetchrow(
+            "SELECT count(*) AS n, coalesce(sum(doc_len), 0) AS len FROM ("
+            " SELECT DISTINCT chunk_id, doc_len FROM portico_rag_postings WHERE store_id = $1 AND file_id = $2) x",
+            store_id,
+            file_id,
+        )
+        empty = await conn.fetchval(
+            "SELECT count(*) FROM portico_rag_chunks c WHERE store_id = $1 AND file_id = $2 "
+            "AND NOT EXISTS (SELECT 1 FROM portico_rag_postings p WHERE p.chunk_id = c.id)",
+            store_id,
+            file_id,
+        )
+        await conn.execute("DELETE FROM portico_rag_postings WHERE store_id = $1 AND file_id = $2", store_id, file_id)
+        await conn.execute("DELETE FROM portico_rag_chunks WHERE store_id = $1 AND file_id = $2", store_id, file_id)
+        await self._add_stats(conn, store_id, -(int(old["n"]) + int(empty)), -int(old["len"]))
+
+    async def set_attributes(self, store_id: str, file_id: str, attributes: Mapping[str, Any]) -> None:
+        async with self._p().acquire() as conn:
+            await conn.execute(
+                "UPDATE portico_rag_files SET attributes = $3::jsonb WHERE store_id = $1 AND file_id = $2",
+                store_id,
+                file_id,
+                json.dumps(dict(attributes)),
+            )
+
+    async def delete_file(self, store_id: str, file_id: str) -> None:
+        async with self._p().acquire() as conn, conn.transaction():
+            await self._remove(conn, store_id, file_id)
+            await conn.execute("DELETE FROM portico_rag_files WHERE store_id = $1 AND file_id = $2", store_id, file_id)
+
+    async def delete_store(self, store_id: str) -> None:
+        async with self._p().acquire() as conn, conn.transaction():
+            for table in ("portico_rag_postings", "portico_rag_chunks", "portico_rag_files", "portico_rag_stats"):
+                await conn.execute(f"DELETE FROM {table} WHERE store_id = $1", store_id)
+
+    # ---- reads -----------------------------------------------------------------------------
+    async def count(self, store_id: str) -> int:
+        async with self._p().acquire() as conn:
+            return int(await conn.fetchval("SELECT count(*) FROM portico_rag_chunks WHERE store_id = $1", store_id))
+
+    async def _allowed(self, conn: Any, store_id: str, where: Predicate | None) -> list[str] | None:
+        if where is None:
+            return None
+        rows = await conn.fetch("SELECT file_id, attributes FROM portico_rag_files WHERE store_id = $1", store_id)
+        return [r["file_id"] for r in rows if where(json.loads(r["attributes"]))]
+
+    async def _attributes(self, conn: Any, store_id: str, file_ids: set[str]) -> dict[str, dict[str, Any]]:
+        rows = await conn.fetch(
+            "SELECT file_id, attributes FROM portico_rag_files WHERE store_id = $1 AND file_id = ANY($2::text[])",
+            store_id,
+            list(file_ids),
+        )
+        return {r["file_id"]: json.loads(r["attributes"]) for r in rows}
+
+    async def dense(self, store_id: str, vector: Vector, k: int, where: Predicate | None = None) -> list[Hit]:
+        if k <= 0:
+            return []
+        async with self._p().acquire() as conn, conn.transaction():
+            allowed = await self._allowed(conn, store_id, where)
+            if allowed is not None and not allowed:
+                return []
+            rows = await conn.fetch(
+                "SELECT id, file_id, position, text, 1 - (embedding <=> $1::vector) AS score FROM portico_rag_chunks "
+                "WHERE store_id = $2 AND ($3::text[] IS NULL OR file_id = ANY($3::text[])) "
+                "ORDER BY embedding <=> $1::vector LIMIT $4",
+                _vec(vector),
+                store_id,
+                allowed,
+                k,
+            )
+            attrs = await self._attributes(conn, store_id, {r["file_id"] for r in rows})
+        return [
+            Hit(r["id"], r["file_id"], r["position"], r["text"], float(r["score"]), attrs.get(r["file_id"], {}))
+            for r in rows
+        ]
+
+    async def lexical(self, store_id: str, tokens: Sequence[str], k: int, where: Predicate | None = None) -> list[Hit]:
+        if not tokens or k <= 0:
+            return []
+        counts = Counter(tokens)
+        async with self._p().acquire() as conn:
+            allowed = await self._allowed(conn, store_id, where)
+            if allowed is not None and not allowed:
+                return []
+            scored = await conn.fetch(_BM25, list(counts), list(counts.values()), store_id, allowed, k)
+            scored = [r for r in scored if r["score"] > 0]
+            if not scored:
+                return []
+            norm = float(await conn.fetchval(_IDF_MASS, list(counts), list(counts.values()), store_id) or 1.0)
+            rows = await conn.fetch(
+                "SELECT id, file_id, position, text FROM portico_rag_chunks WHERE id = ANY($1::bigint[])",
+                [r["chunk_id"] for r in scored],
+            )
+            by_id = {r["id"]: r for r in rows}
+            attrs = await self._attributes(conn, store_id, {r["file_id"] for r in rows})
+        hits = []
+        for s in scored:
+            r = by_id.get(s["chunk_id"])
+            if r is not None:
+                hits.append(
+                    Hit(
+                        r["id"],
+                        r["file_id"],
+                        r["position"],
+                        r["text"],
+                        float(s["score"]) / norm,
+                        attrs.get(r["file_id"], {}),
+                    )
+                )
+        return hits
