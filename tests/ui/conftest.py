@@ -41,6 +41,7 @@ def served_ui(thread_upstream: FakeUpstream, tmp_path: Path) -> Iterator[Served]
             "durability": "commit",  # a request's record is stored before its answer: the UI sees it at once
         },
         files={"dir": str(tmp_path / "files")},
+        rag={"dir": str(tmp_path / "rag")},
         cache={"enabled": True, "tier": "exact"},
         guards={"default": {"input": [{"type": "pii", "action": "redact", "entities": ["EMAIL_ADDRESS"]}]}},
     )

@@ -152,6 +152,7 @@ def test_admin_ui_in_a_real_browser(served_ui: Served, browser_page: tuple[Any, 
     assert page.locator("#cache-rate").inner_text() == "50.0%"
     assert "pii" in page.locator("#verdicts").inner_text()
     assert page.locator("#batches").count() == 1  # the batch API is on with the files API
+    assert page.locator("#vector-stores").count() == 1  # and so are vector stores
     _shot(page, "06-health")
 
     # revoke: the next request with the key fails

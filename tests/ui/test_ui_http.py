@@ -112,3 +112,13 @@ def test_health_summarises_batches(served_ui: Served, tmp_path: Path) -> None:
         page = ui.get("/ui/health").text
     table = page[page.index('id="batches"') :]
     assert re.search(r'<td class="num">1</td>', table), table[:800]
+
+
+def test_health_summarises_vector_stores(served_ui: Served) -> None:
+    client = openai.OpenAI(base_url=f"{served_ui.url}/v1", api_key=MASTER, max_retries=0)
+    client.vector_stores.create(name="handbook")
+    with httpx.Client(base_url=served_ui.url) as ui:
+        _login(ui)
+        page = ui.get("/ui/health").text
+    assert re.search(r"Vector stores <small>1 store</small>", page)
+    assert 'id="vector-stores"' in page

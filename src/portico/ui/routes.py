@@ -51,6 +51,7 @@ class UiDeps:
     deployments: Callable[[], Iterable[Deployment]]
     registry: CollectorRegistry
     batches: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None  # the batch API's summary, when on
+    vector_stores: Callable[[], Awaitable[dict[str, Any]]] | None = None  # the vector stores' summary, when on
     clock: Callable[[], float] = time.monotonic
 
 
@@ -257,6 +258,16 @@ def ui_router(deps: UiDeps) -> APIRouter:
         data = health_page(deps.deployments(), deps.registry, deps.clock())
         n_ledger, n_audit = await deps.store.count_records()
         batches = await deps.batches() if deps.batches is not None else None
-        return page("health.html", s=session, nav="health", stored=n_audit, billable=n_ledger, batches=batches, **data)
+        stores = await deps.vector_stores() if deps.vector_stores is not None else None
+        return page(
+            "health.html",
+            s=session,
+            nav="health",
+            stored=n_audit,
+            billable=n_ledger,
+            batches=batches,
+            vector_stores=stores,
+            **data,
+        )
 
     return router

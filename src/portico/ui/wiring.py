@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 def ui_feature(gateway: Gateway, controls: Controls | None) -> Feature | None:
     """None without storage or without a master key (there would be nobody to log in).
-    Build it after the files feature: the health page summarises batches when they are on.
+    Build it after the files feature: the health page summarises batches and vector stores when on.
 
     Declared ``public`` at the door on purpose: the door's ``admin`` level wants the master key
     in a header, which a browser does not send. The UI admits a browser by its own session
@@ -37,5 +37,6 @@ def ui_feature(gateway: Gateway, controls: Controls | None) -> Feature | None:
         deployments=gateway.caller.all_deployments,
         registry=gateway.metrics.registry,
         batches=batches,
+        vector_stores=gateway.vector_stores.catalog.summary if gateway.vector_stores is not None else None,
     )
     return Feature("ui", mounts=(Mount(ui_router(deps), Access.PUBLIC),))
