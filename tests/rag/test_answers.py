@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from tests.rag.conftest import rag_backend
 
 from portico.server import create_app
 from portico.testing import FakeUpstream, make_settings, serve_in_thread
+
+from .conftest import rag_backend
 
 MASTER = "sk-answers-master-0123456789"
 REPLY = "Tides are caused by the gravitational pull of the Moon [1]. Bananas are purple and grow on Mars [2]."

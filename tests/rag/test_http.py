@@ -10,10 +10,11 @@ from typing import Any
 
 import openai
 import pytest
-from tests.rag.conftest import rag_backend
 
 from portico.server import create_app
 from portico.testing import make_settings, serve_in_thread
+
+from .conftest import rag_backend
 
 MASTER = "sk-rag-master-0123456789"
 DOCS = {

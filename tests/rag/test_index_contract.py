@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import chunks, toy_vector
-
 from portico.rag.filters import compile_filter
 from portico.rag.index.base import VectorIndex
 from portico.rag.index.embedded import EmbeddedIndex
 from portico.rag.text import lexical_tokens
+
+from .conftest import chunks, toy_vector
 
 
 async def _seed(index: VectorIndex) -> None:
