@@ -82,7 +82,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
             embedder=gateway.embedder,
         ),
         endpoints_feature(),
-        responses_feature(responses_service(settings, controls)),
+        responses_feature(responses_service(settings, controls, file_search=rag is not None)),
         moderation_feature(guard_runtime),
         ui_feature(gateway, controls),
         *extra,
