@@ -43,6 +43,7 @@ from portico.rag.index.base import ChunkIn, VectorIndex
 from portico.rag.index.embedded import EmbeddedIndex
 from portico.rag.ingest import Ingestor
 from portico.rag.retrieve import Retriever
+from portico.rag.settings import RagSettings
 from portico.rag.text import lexical_tokens_many
 
 PER_FILE = 100
@@ -124,7 +125,7 @@ async def measure(
     async def embed(batch: Sequence[str]) -> np.ndarray:
         return embedder.embed(list(batch))  # in-line: the latency includes it, without a thread hop
 
-    retriever = Retriever(index, embed)
+    retriever = Retriever.configured(index, embed, RagSettings())
     out: dict[str, float] = {}
     for size in (10_000, 100_000):
         store = f"s{size}"

@@ -21,6 +21,7 @@ from portico.auth.principal import STATE_KEY, Principal
 from portico.batch.lane import BATCH_LINE
 from portico.batch.records import Line, LineResult
 from portico.errors import InvalidRequest, ModelNotFound, PorticoError, internal_error
+from portico.feature import Grant
 from portico.limits.prices import BATCH_TIER
 from portico.pipeline import Caller, ChunkStream, RequestContext
 from portico.server.completions import COMPLETIONS
@@ -71,17 +72,37 @@ def unrun_line(line: Line, code: str, message: str) -> LineResult:
     return LineResult(line.line_no, False, orjson.dumps(data).decode(), 0.0)
 
 
+EMBEDDINGS = "/v1/embeddings"
+
+
+def grant_for(identity: Identity) -> Grant:
+    """The grant the door would have given the creating key (re-checked per run: ``identity``)."""
+    if isinstance(identity, PorticoError):
+        raise identity
+    if isinstance(identity, Principal):
+        c = identity.caller
+        return Grant(Caller(c.key_id, c.team_id, c.owner, c.allowed_models, dict(c.metadata)), identity)
+    return Grant(Caller(is_master=identity == "master"))
+
+
 class LineExecutor:
     def __init__(self, gateway: Any) -> None:
         self.gateway = gateway
 
+    def endpoints(self) -> tuple[str, ...]:
+        """What a batch can call here: the chat dialects, and embeddings when the embedder is on."""
+        return (*DIALECTS, EMBEDDINGS) if self.gateway.settings.embeddings.enabled else tuple(DIALECTS)
+
     async def run(self, batch_id: str, endpoint: str, line: Line, identity: Identity) -> Outcome:
         request_id = f"{batch_id}-{line.line_no}"
         try:
+            body = orjson.loads(line.body)
+            if endpoint == EMBEDDINGS:
+                return await self._embed(body, identity, request_id)
             dialect = DIALECTS.get(endpoint)
             if dialect is None:
                 raise InvalidRequest(f"The endpoint {endpoint} is not served by batches here.", param="endpoint")
-            return await self._call(dialect, orjson.loads(line.body), identity, request_id)
+            return await self._call(dialect, body, identity, request_id)
         except PorticoError as exc:
             return Outcome(exc.status, exc.payload(), request_id)
         except Exception:
@@ -95,17 +116,10 @@ class LineExecutor:
         req = dialect.parse(body)
         if not self.gateway.knows_model(req.model):
             raise ModelNotFound(f"The model '{req.model}' does not exist.", param="model")
-        if isinstance(identity, PorticoError):
-            raise identity
-        ctx = RequestContext(request_id=request_id, request=req)
-        # The key was checked when the batch was created and is re-checked per run (identity);
-        # the chain sees the line as the door would have admitted it.
-        if isinstance(identity, Principal):
-            c = identity.caller
-            ctx.caller = Caller(c.key_id, c.team_id, c.owner, c.allowed_models, dict(c.metadata))
-            ctx.state[STATE_KEY] = identity
-        elif identity == "master":
-            ctx.caller = Caller(is_master=True)
+        grant = grant_for(identity)
+        ctx = RequestContext(request_id=request_id, request=req, caller=grant.caller)
+        if grant.principal is not None:
+            ctx.state[STATE_KEY] = grant.principal
         ctx.state[BATCH_TIER] = True
         ctx.state[BATCH_LINE] = True
         try:
@@ -116,3 +130,15 @@ class LineExecutor:
             await reply.close(ctx, None)
             raise InvalidRequest("Batch requests cannot stream.", param="stream")
         return Outcome(200, orjson.loads(dialect.response(ctx, reply)), request_id, ctx.cost_usd)
+
+    async def _embed(self, body: dict[str, Any], identity: Identity, request_id: str) -> Outcome:
+        from portico.server.embeddings import prepare_embeddings, run_embeddings
+
+        req, texts, ctx = prepare_embeddings(self.gateway, body, request_id, {}, grant_for(identity))
+        ctx.state[BATCH_TIER] = True
+        ctx.state[BATCH_LINE] = True
+        try:
+            answer = await run_embeddings(self.gateway, req, texts, ctx)
+        except PorticoError as exc:
+            return Outcome(exc.status, exc.payload(), request_id, ctx.cost_usd)
+        return Outcome(200, answer, request_id, ctx.cost_usd)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from portico.auth.principal import Principal
-from portico.batch.execute import DIALECTS, Identity, LineExecutor
+from portico.batch.execute import Identity, LineExecutor
 from portico.batch.lane import InteractiveMeter, Lane
 from portico.batch.routes import batches_router
 from portico.batch.runner import BatchRunner
@@ -51,16 +51,17 @@ def batch_feature(
         team = await controls.store.get_team(key.team_id) if key.team_id else None
         return Principal.of(key, team)
 
+    executor = LineExecutor(gateway)
     runner = BatchRunner(
         store,
         files,
-        LineExecutor(gateway),
+        executor,
         settings,
         identity_of=identity_of,
         lane=lane,
         ready=lambda: gateway.started,
     )
-    service = BatchService(store, files, runner, settings, endpoints=tuple(DIALECTS))
+    service = BatchService(store, files, runner, settings, endpoints=executor.endpoints())
     return Feature(
         "batch",
         mounts=(Mount(batches_router(service), Access.KEY),),

@@ -26,12 +26,6 @@ def function_tool(spec: dict[str, Any]) -> dict[str, Any]:
     return {"type": "function", "function": function}
 
 
-def file_search_tool(spec: dict[str, Any]) -> dict[str, Any]:
-    """Passed on as it is: the RAG stage (portico.rag) answers file_search tools in chat
-    requests, in the Responses shape (``vector_store_ids``, ``max_num_results``, ``filters``)."""
-    return dict(spec)
-
-
 class ToolKinds:
     """Tool type -> handler. Unknown types get a 400 that lists the supported ones."""
 

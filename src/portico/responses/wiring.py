@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from portico.feature import Access, Feature, Mount, Route
 from portico.responses.service import ResponsesService
 from portico.responses.store import MemoryResponseStore, ResponseStore
-from portico.responses.tools import ToolKinds, file_search_tool
+from portico.responses.tools import ToolKinds
 
 if TYPE_CHECKING:
     from portico.auth.controls import Controls
@@ -16,12 +16,11 @@ if TYPE_CHECKING:
 
 
 def responses_service(
-    settings: Settings, controls: Controls | None = None, *, file_search: bool = False
+    settings: Settings, controls: Controls | None = None, tools: ToolKinds | None = None
 ) -> ResponsesService:
     """Stored responses share the controls' database engine when there is one (one pool);
-    without storage they live in a bounded in-process store. ``file_search``: the RAG feature
-    is on and answers that tool type."""
-    tools = ToolKinds({"file_search": file_search_tool} if file_search else None)
+    without storage they live in a bounded in-process store. ``tools`` lets a feature add
+    hosted tool types (e.g. ``file_search``)."""
     store: ResponseStore
     if settings.storage.enabled:
         from portico.responses.sql import SqlResponseStore

@@ -15,6 +15,7 @@ from portico.embeddings.inputs import embedding_texts
 from portico.errors import PorticoError, internal_error
 from portico.feature import GRANT_KEY, HEADERS_KEY, REQUEST_ID_KEY, Grant
 from portico.gateway import Gateway
+from portico.limits.prices import BATCH_TIER, DEFAULT_BATCH_DISCOUNT
 from portico.pipeline import Reply, RequestContext
 from portico.server.asgi import Receive, Scope, Send, parse_json_object, read_body, send_json
 from portico.server.chat import log, observe
@@ -28,29 +29,13 @@ VECTORS = "portico.embeddings.vectors"  # ctx.state: the vectors the terminal co
 async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, send: Send) -> None:
     headers: dict[str, str] = scope[HEADERS_KEY]
     request_id: str = scope[REQUEST_ID_KEY]
-    settings = gateway.settings.embeddings
     body = await read_body(
         receive, headers, gateway.settings.server.max_body_bytes, timeout=gateway.settings.server.body_timeout
     )
-    req = validate_body(EmbeddingRequest, parse_json_object(body))
-    texts = embedding_texts(req, settings, gateway.token_decoder)  # 404 / 400 before anything is metered
-    ctx = _context(request_id, headers, scope[GRANT_KEY], settings.model_name, texts)  # aliases resolved
+    req, texts, ctx = prepare_embeddings(gateway, parse_json_object(body), request_id, headers, scope[GRANT_KEY])
     gateway.metrics.in_flight.inc()  # observe() decrements, once per context
-    price = settings.price
-
-    async def embed(c: RequestContext) -> Reply:
-        embedder = await gateway.embedder()
-        upstream = time.perf_counter()
-        vectors = await asyncio.to_thread(embedder.embed, texts)
-        c.upstream_seconds += time.perf_counter() - upstream
-        tokens = sum(embedder.count_tokens(t) for t in texts)
-        c.usage = Usage.of(tokens, 0)
-        c.cost_usd = price.cost(tokens, 0)
-        c.state[VECTORS] = vectors
-        return ChatResponse(model=c.model, choices=[], usage=c.usage)
-
     try:
-        await gateway.meter(ctx, embed)
+        answer = await run_embeddings(gateway, req, texts, ctx)
     except PorticoError as exc:
         ctx.status, ctx.error_code = exc.status, exc.code
         await send_json(send, exc.status, exc.payload(), {**portico_headers(ctx), **exc.response_headers()})
@@ -63,8 +48,39 @@ async def handle_embeddings(gateway: Gateway, scope: Scope, receive: Receive, se
         await send_json(send, 500, error.payload(), portico_headers(ctx))
         observe(gateway, ctx, error)
         return
-    await send_json(send, 200, _body(req, ctx), portico_headers(ctx))
+    await send_json(send, 200, answer, portico_headers(ctx))
     observe(gateway, ctx)
+
+
+def prepare_embeddings(
+    gateway: Gateway, data: dict[str, Any], request_id: str, headers: dict[str, str], grant: Grant
+) -> tuple[EmbeddingRequest, list[str], RequestContext]:
+    """Validate an embeddings request body: 404 / 400 here, before anything is metered."""
+    req = validate_body(EmbeddingRequest, data)
+    texts = embedding_texts(req, gateway.settings.embeddings, gateway.token_decoder)
+    return req, texts, _context(request_id, headers, grant, gateway.settings.embeddings.model_name, texts)
+
+
+async def run_embeddings(
+    gateway: Gateway, req: EmbeddingRequest, texts: list[str], ctx: RequestContext
+) -> dict[str, Any]:
+    """Embed inside the metering stages (also for batch lines, priced at the batch tier)."""
+    price = gateway.settings.embeddings.price
+
+    async def embed(c: RequestContext) -> Reply:
+        embedder = await gateway.embedder()
+        upstream = time.perf_counter()
+        vectors = await asyncio.to_thread(embedder.embed, texts)
+        c.upstream_seconds += time.perf_counter() - upstream
+        tokens = sum(embedder.count_tokens(t) for t in texts)
+        c.usage = Usage.of(tokens, 0)
+        discount = DEFAULT_BATCH_DISCOUNT if c.state.get(BATCH_TIER) else 0.0
+        c.cost_usd = price.cost(tokens, 0) * (1 - discount)
+        c.state[VECTORS] = vectors
+        return ChatResponse(model=c.model, choices=[], usage=c.usage)
+
+    await gateway.meter(ctx, embed)
+    return _body(req, ctx)
 
 
 def _context(request_id: str, headers: dict[str, str], grant: Grant, model: str, texts: list[str]) -> RequestContext:
