@@ -75,7 +75,7 @@ async def scifact(settings: RagSettings, embed: CachedEmbed) -> dict[str, dict[s
         chunks = await index_corpus(Ingestor(index, embed), "scifact", data.corpus, strategy)
         embed.save()
         print(f"scifact: {len(data.corpus)} documents -> {chunks} chunks in {time.perf_counter() - t:.0f} s")
-        retriever = Retriever(index, embed, candidates=settings.candidates)
+        retriever = Retriever.configured(index, embed, settings)
         for split, queries, qrels in (
             ("train", data.train_queries, data.train_qrels),
             ("test", data.test_queries, data.test_qrels),
@@ -108,7 +108,7 @@ async def best_scores(
         index = EmbeddedIndex(scratch)
         await index.start()
         await index_corpus(Ingestor(index, embed), "s", docs, strategy)
-        retriever = Retriever(index, embed, candidates=settings.candidates)
+        retriever = Retriever.configured(index, embed, settings)
         out = {}
         for q in questions:
             hits = await retriever.search("s", q.question, mode=settings.mode, k=settings.answer_k)
@@ -159,7 +159,7 @@ async def squad(settings: RagSettings, embed: CachedEmbed) -> dict[str, float]:
         index = EmbeddedIndex(scratch)
         await index.start()
         await index_corpus(Ingestor(index, embed), "squad", docs, strategy)
-        retriever = Retriever(index, embed, candidates=settings.candidates)
+        retriever = Retriever.configured(index, embed, settings)
         top_files: dict[str, list[str]] = {}
         best: dict[str, float] = {}
         for q in questions:

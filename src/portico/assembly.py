@@ -31,9 +31,10 @@ from portico.gateway import Gateway
 from portico.guards.moderation import moderation_feature
 from portico.guards.runtime import GuardRuntime
 from portico.guards.wiring import guards_feature
+from portico.limits.prices import settings_catalog
 from portico.observability import Metrics
 from portico.observability.wiring import build_tracing, request_log_feature, tracing_feature
-from portico.rag.wiring import rag_feature
+from portico.rag.wiring import rag_feature, rag_tools
 from portico.resilience.admin import resilience_feature
 from portico.responses.wiring import responses_feature, responses_service
 from portico.routing.wiring import routing_feature
@@ -48,9 +49,12 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
     """The gateway for ``settings``; ``extra`` features (tests, embedders) go innermost, last;
     ``tracing`` replaces the one ``settings.tracing`` describes (tests: an in-memory exporter)."""
     metrics = Metrics()
-    controls = Controls.from_settings(settings, registry=metrics.registry) if settings.storage.enabled else None
+    prices = settings_catalog(settings)  # one price source: settlement, admission, the ledger
+    storage_on = settings.storage.enabled
+    controls = Controls.from_settings(settings, registry=metrics.registry, prices=prices) if storage_on else None
     tracing = tracing or build_tracing(settings.tracing)
-    gateway = Gateway(settings, metrics=metrics, access=access_check(settings, controls), tracing=tracing)
+    access = access_check(settings, controls)
+    gateway = Gateway(settings, metrics=metrics, access=access, tracing=tracing, prices=prices)
     files = files_feature(settings, controls)
     guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
     gateway.files = files[1] if files is not None else None
@@ -82,7 +86,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
             embedder=gateway.embedder,
         ),
         endpoints_feature(),
-        responses_feature(responses_service(settings, controls)),
+        responses_feature(responses_service(settings, controls, rag_tools(rag))),
         moderation_feature(guard_runtime),
         ui_feature(gateway, controls),
         *extra,

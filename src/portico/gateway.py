@@ -16,6 +16,7 @@ from portico.embeddings import MiniLMEmbedder
 from portico.embeddings.token_ids import Cl100kDecoder
 from portico.errors import ConfigError
 from portico.feature import Access, Feature, GatewayFrozen, Mount, Route
+from portico.limits.prices import PriceCatalog, settings_catalog
 from portico.observability import Metrics
 from portico.pipeline import Next, Pipeline, Reply, RequestContext, Stage
 from portico.providers import ReadinessProbe
@@ -45,11 +46,13 @@ class Gateway:
         metrics: Metrics | None = None,
         access: AccessCheck | None = None,
         tracing: Tracing | None = None,
+        prices: PriceCatalog | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.access = access or AccessCheck(settings.auth.master_key, metrics=Access(settings.metrics.level()))
-        self.deployments = build_deployments(settings)
+        self.prices = prices or settings_catalog(settings)  # the one price source (portico.limits.prices)
+        self.deployments = build_deployments(settings, self.prices)
         self.caller = ModelCaller(self.deployments, settings.resilience, registry=self.metrics.registry)
         self.tracing = tracing  # None (the default): no tracing code on the request path
         if tracing is not None:

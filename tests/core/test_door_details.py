@@ -29,7 +29,9 @@ def gateway(thread_upstream: FakeUpstream, tmp_path: Path) -> Iterator[str]:
                 "base_url": thread_upstream.base_url,
                 "api_key": "sk-upstream-secret-1",
                 "price": {"input_per_mtok": 150.0, "output_per_mtok": 600.0},
-            }
+            },
+            # no price in the config: the catalog's dated default for the name prices it everywhere
+            {"name": "gpt-4o-mini", "provider": "openai", "base_url": thread_upstream.base_url, "api_key": "sk-u"},
         ],
         auth={"master_key": MASTER},
         storage={"enabled": True, "url": f"sqlite+aiosqlite:///{tmp_path}/d.db", "wal_dir": str(tmp_path / "wal")},
@@ -41,9 +43,10 @@ def gateway(thread_upstream: FakeUpstream, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def test_streamed_cost_equals_the_non_streamed_cost(gateway: str) -> None:
+@pytest.mark.parametrize("model", ["gpt", "gpt-4o-mini"])
+def test_streamed_cost_equals_the_non_streamed_cost(gateway: str, model: str) -> None:
     client = openai.OpenAI(base_url=gateway + "/v1", api_key=MASTER, max_retries=0)
-    ask = {"model": "gpt", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
+    ask = {"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
     raw = client.chat.completions.with_raw_response.create(**ask)  # type: ignore[call-overload]
     plain = float(raw.headers["x-portico-cost-usd"])
     last = None

@@ -140,3 +140,25 @@ def test_abstains_on_weak_retrieval_and_isolates_stores(setup: dict[str, Any]) -
             messages=[{"role": "user", "content": "x"}],
             tools=[{"type": "file_search"}],  # type: ignore[list-item]
         )
+
+
+def test_file_search_in_the_responses_api(setup: dict[str, Any]) -> None:
+    client: openai.OpenAI = setup["client"]
+    resp = client.responses.create(
+        model="gpt",
+        input="What causes the tides?",
+        tools=[{"type": "file_search", "vector_store_ids": [setup["store"]], "max_num_results": 3}],
+    )
+    kinds = [item.type for item in resp.output]
+    assert kinds == ["file_search_call", "message"], kinds
+    assert resp.output[0].queries == ["What causes the tides?"]  # type: ignore[union-attr]
+    part = resp.output[1].content[0]  # type: ignore[union-attr]
+    assert part.text == REPLY
+    citation = part.annotations[0]  # type: ignore[union-attr]
+    assert citation.type == "file_citation" and citation.file_id == setup["ids"]["tides.txt"]
+    assert citation.filename == "tides.txt" and REPLY[citation.index :].startswith("[1]")
+    other = openai.OpenAI(base_url=setup["base"] + "/v1", api_key=_key(setup["base"], "stranger"), max_retries=0)
+    with pytest.raises(openai.NotFoundError):
+        other.responses.create(
+            model="gpt", input="tides?", tools=[{"type": "file_search", "vector_store_ids": [setup["store"]]}]
+        )

@@ -18,7 +18,7 @@ from portico.errors import PorticoError
 from portico.limits.admission import AdmissionStage
 from portico.limits.limiter import Limiter
 from portico.limits.memory import MemoryLimiter
-from portico.limits.prices import ModelPrice, PriceCatalog
+from portico.limits.prices import ModelPrice, PriceCatalog, settings_catalog
 from portico.limits.redis import RedisLimiter
 from portico.limits.settings import LimitsSettings
 from portico.storage.accounting import AccountingStage
@@ -76,6 +76,7 @@ class Controls:
         master_key: SecretStr | None,
         models: Sequence[Any] = (),
         extra_prices: Mapping[str, ModelPrice] | None = None,
+        catalog: PriceCatalog | None = None,
         registry: CollectorRegistry | None = None,
         store: Store | None = None,
     ) -> None:
@@ -93,7 +94,7 @@ class Controls:
             registry=registry if registry is not None else CollectorRegistry(),
         )
         self.limiter = build_limiter(limits, self.store, unavailable=self.limiter_unavailable)
-        self.catalog = PriceCatalog.build(models, extra_file=limits.prices_file, fixed=extra_prices)
+        self.catalog = catalog or PriceCatalog.build(models, extra_file=limits.prices_file, fixed=extra_prices)
         self.master_key = master_key
         self.permission = ModelPermissionStage()
         self.admission = AdmissionStage(
@@ -111,7 +112,9 @@ class Controls:
         self._start_lock: asyncio.Lock | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any, *, registry: CollectorRegistry | None = None) -> Controls:
+    def from_settings(
+        cls, settings: Any, *, registry: CollectorRegistry | None = None, prices: PriceCatalog | None = None
+    ) -> Controls:
         """From portico.config.Settings (its ``storage``, ``limits``, ``auth`` and ``models``)."""
         return cls(
             storage=getattr(settings, "storage", None) or StorageSettings(),
@@ -119,6 +122,7 @@ class Controls:
             master_key=settings.auth.master_key,
             models=settings.models,
             extra_prices=_embedding_price(settings),
+            catalog=prices or settings_catalog(settings),
             registry=registry,
         )
 

@@ -68,6 +68,8 @@ class Summary:
     prompt_tokens: int
     completion_tokens: int
     tokens_per_request: float | None
+    groundedness: float | None = None  # mean share of grounded sentences (rows with a grounded check)
+    hallucination_rate: float | None = None  # share of those rows with an ungrounded sentence
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,4 +121,15 @@ def summarise(target: str, kind: str, rows: Sequence[RowResult], planned: int) -
         prompt_tokens=p_tok,
         completion_tokens=c_tok,
         tokens_per_request=(p_tok + c_tok) / n if n else None,
+        **_grounding(rows),
     )
+
+
+def _grounding(rows: Sequence[RowResult]) -> dict[str, float | None]:
+    checks = [c for r in rows if not r.error for c in r.checks if c.type == "grounded"]
+    if not checks:
+        return {"groundedness": None, "hallucination_rate": None}
+    return {
+        "groundedness": sum(c.value for c in checks) / len(checks),
+        "hallucination_rate": sum(1 for c in checks if not c.passed) / len(checks),
+    }

@@ -101,3 +101,16 @@ class PriceCatalog:
 
     def known(self) -> dict[str, ModelPrice]:
         return dict(self._prices)
+
+
+def settings_catalog(settings: Any) -> PriceCatalog:
+    """The one price catalog of a configuration (``portico.config.Settings``): explicit model
+    prices, the dated defaults by name or upstream model, ``limits.prices_file``, and the
+    embedding model's ``embeddings.price``. Settlement, admission, cost fill-in and the
+    deployments' own cost all read it."""
+    fixed: dict[str, ModelPrice] = {}
+    emb = getattr(settings, "embeddings", None)
+    if emb is not None and emb.enabled:
+        fixed[emb.model_name] = ModelPrice(float(emb.price.input_per_mtok), float(emb.price.output_per_mtok))
+    limits = getattr(settings, "limits", None)
+    return PriceCatalog.build(settings.models, extra_file=getattr(limits, "prices_file", None), fixed=fixed)

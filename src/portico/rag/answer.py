@@ -105,6 +105,17 @@ class RagOutcome:
         return f"sources={len(self.sources)}; {state}"
 
 
+def file_search_tool(spec: dict[str, Any]) -> dict[str, Any]:
+    """The Responses API's ``file_search`` tool -> the chat extension this stage serves."""
+    out: dict[str, Any] = {"type": "file_search"}
+    for field_name in ("vector_store_ids", "max_num_results", "filters"):
+        if spec.get(field_name) is not None:
+            out[field_name] = spec[field_name]
+    if "vector_store_ids" not in out:
+        raise InvalidRequest("file_search needs 'vector_store_ids'.", param="tools.vector_store_ids")
+    return out
+
+
 def owner_from(ctx: RequestContext) -> Owner:
     caller = ctx.caller
     if caller.is_master:

@@ -204,7 +204,7 @@ async def _evaluate(
         await index.start()
         try:
             chunks = await index_corpus(Ingestor(index, embed), "eval", docs, strategy)
-            run = await run_queries(Retriever(index, embed, candidates=settings.rag.candidates), "eval", qs, mode=mode)
+            run = await run_queries(Retriever.configured(index, embed, settings.rag), "eval", qs, mode=mode)
         finally:
             await index.close()
     metrics: dict[str, Any] = {k: round(v, 4) for k, v in score_run(run, judged).items()}

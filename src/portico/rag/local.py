@@ -46,7 +46,7 @@ async def local_service(settings: Settings, embed: Embed | None = None) -> Async
         files,
         index,
         Ingestor(index, embed),
-        Retriever(index, embed, candidates=settings.rag.candidates),
+        Retriever.configured(index, embed, settings.rag),
         settings.rag,
     )
     await service.start()

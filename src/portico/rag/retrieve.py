@@ -14,9 +14,9 @@ import numpy as np
 import numpy.typing as npt
 
 from portico.rag.filters import Predicate
-from portico.rag.fusion import reciprocal_rank_fusion
+from portico.rag.fusion import convex_fusion, reciprocal_rank_fusion
 from portico.rag.index.base import Hit, VectorIndex
-from portico.rag.settings import RetrievalMode
+from portico.rag.settings import Fusion, RagSettings, RetrievalMode
 from portico.rag.text import lexical_tokens
 
 Embed = Callable[[Sequence[str]], Awaitable[npt.NDArray[np.float32]]]
@@ -32,15 +32,33 @@ class FileResult:
 
 
 class Retriever:
-    def __init__(self, index: VectorIndex, embed: Embed, *, candidates: int = 100) -> None:
+    def __init__(
+        self,
+        index: VectorIndex,
+        embed: Embed,
+        *,
+        candidates: int = 100,
+        fusion: Fusion = "convex",
+        dense_weight: float = 0.5,
+    ) -> None:
         self.index = index
         self.embed = embed
         self.candidates = candidates
+        self.fusion = fusion
+        self.dense_weight = dense_weight
+
+    @classmethod
+    def configured(cls, index: VectorIndex, embed: Embed, settings: RagSettings) -> Retriever:
+        """The retriever as the gateway configures it (the CLI and benchmarks use this too)."""
+        return cls(
+            index, embed, candidates=settings.candidates, fusion=settings.fusion, dense_weight=settings.dense_weight
+        )
 
     async def search(
         self, store_id: str, query: str, *, mode: RetrievalMode, k: int, where: Predicate | None = None
     ) -> list[Hit]:
-        """The top ``k`` chunks. Scores: cosine (dense), BM25 (bm25), scaled RRF in [0, 1] (hybrid)."""
+        """The top ``k`` chunks. Scores in [0, 1]: cosine (dense), BM25 over the query's idf mass
+        (bm25), their convex combination (hybrid; or with RRF fusion, the better of the two)."""
         depth = max(k, self.candidates)
         if mode == "bm25":
             return (await self.index.lexical(store_id, lexical_tokens(query), k, where))[:k]
@@ -51,7 +69,9 @@ class Retriever:
             self.index.lexical(store_id, lexical_tokens(query), depth, where),
             self.index.dense(store_id, vector, depth, where),
         )
-        return reciprocal_rank_fusion([lexical, dense])[:k]
+        if self.fusion == "rrf":
+            return reciprocal_rank_fusion([lexical, dense])[:k]
+        return convex_fusion(lexical, dense, self.dense_weight)[:k]
 
     async def search_files(
         self,

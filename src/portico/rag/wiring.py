@@ -20,6 +20,7 @@ from portico.rag.retrieve import Embed, Retriever
 from portico.rag.routes import vector_stores_router
 from portico.rag.service import VectorStoreService
 from portico.rag.settings import RagSettings
+from portico.responses.tools import ToolKinds
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -87,7 +88,7 @@ def rag_feature(
         files,
         index,
         Ingestor(index, embed),
-        Retriever(index, embed, candidates=settings.candidates),
+        Retriever.configured(index, embed, settings),
         settings,
     )
     chat_models = [m.name for m in config.models]
@@ -107,3 +108,12 @@ def rag_feature(
         model_prefixes=frozenset({PREFIX}),
     )
     return feature, service
+
+
+def rag_tools(rag: tuple[Feature, VectorStoreService] | None) -> ToolKinds | None:
+    """The Responses API's hosted tool types this feature serves (file_search), when it is on."""
+    if rag is None:
+        return None
+    from portico.rag.answer import file_search_tool
+
+    return ToolKinds({"file_search": file_search_tool})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from portico.config import ModelSettings, Price, Settings
+from portico.limits.prices import ModelPrice, PriceCatalog
 from portico.providers import Provider, build_provider
 from portico.resilience.breaker import CircuitBreaker
 from portico.resilience.capacity import MinuteCounter
@@ -22,6 +23,9 @@ class Deployment:
     latency: float = 0.0  # EWMA of seconds to the first token (or the whole answer); 0 = no sample yet
     cooldown_until: float = 0.0  # skipped until then (a 429's Retry-After), monotonic clock
     breaker: CircuitBreaker | None = field(default=None, repr=False)
+    # The catalog's price for this name when the entry sets none (the dated defaults by name or
+    # upstream model), so that settlement and the ledger price a request alike.
+    default_price: ModelPrice | None = field(default=None, repr=False)
     rpm: MinuteCounter = field(init=False, repr=False)
     tpm: MinuteCounter = field(init=False, repr=False)
 
@@ -30,7 +34,9 @@ class Deployment:
         self.tpm = MinuteCounter(self.settings.tpm)
 
     @property
-    def price(self) -> Price:
+    def price(self) -> Price | ModelPrice:
+        if self.default_price is not None and "price" not in self.settings.model_fields_set:
+            return self.default_price
         return self.settings.price
 
     @property
@@ -55,10 +61,13 @@ class Deployment:
         return self.breaker is None or self.breaker.available()
 
 
-def build_deployments(settings: Settings) -> dict[str, list[Deployment]]:
-    """One Deployment per ``models:`` entry, grouped by model name, in config order."""
+def build_deployments(settings: Settings, prices: PriceCatalog | None = None) -> dict[str, list[Deployment]]:
+    """One Deployment per ``models:`` entry, grouped by model name, in config order; entries
+    without a ``price`` take ``prices``' price for their name."""
     out: dict[str, list[Deployment]] = {}
     for model in settings.models:
         group = out.setdefault(model.name, [])
-        group.append(Deployment(f"{model.name}#{len(group)}", model.name, model, build_provider(model)))
+        d = Deployment(f"{model.name}#{len(group)}", model.name, model, build_provider(model))
+        d.default_price = prices.price(model.name) if prices is not None else None
+        group.append(d)
     return out

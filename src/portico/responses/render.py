@@ -119,8 +119,22 @@ def output_of(reply: ChatResponse) -> tuple[list[dict[str, Any]], str | None]:
     items: list[dict[str, Any]] = []
     text = choice.message.content or ""
     refusal = (choice.message.model_extra or {}).get("refusal")
+    rag = (reply.model_extra or {}).get("portico_rag")
+    if isinstance(rag, dict):  # the file_search tool ran (portico.rag.answer): its call comes first
+        items.append(
+            {
+                "id": new_id("fs"),
+                "type": "file_search_call",
+                "status": "completed",
+                "queries": [rag["query"]],
+                "results": None,
+            }
+        )
     if text:
         items.append(message_item(text))
+        annotations = (choice.message.model_extra or {}).get("annotations")
+        if annotations:  # file_citation annotations of a grounded answer
+            items[-1]["content"][0]["annotations"] = list(annotations)
     elif refusal:
         item = message_item("")
         item["content"] = [{"type": "refusal", "refusal": str(refusal)}]

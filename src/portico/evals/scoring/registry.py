@@ -32,6 +32,8 @@ ALIASES: Mapping[str, str] = {
     "llm-rubric": "llm_judge",
     "judge": "llm_judge",
     "custom": "python",
+    "groundedness": "grounded",
+    "faithfulness": "grounded",
 }
 
 
@@ -45,6 +47,12 @@ class CheckResult:
 
 class UnknownScorer(ValueError):
     pass
+
+
+def _grounded() -> Scorer:
+    from portico.rag.scorer import GroundedScorer  # RAG's checker; imported when a set is built
+
+    return GroundedScorer()
 
 
 class ScorerSet:
@@ -72,6 +80,7 @@ class ScorerSet:
             "similarity": EmbeddingSimilarity(make_embedder),
             "llm_judge": LlmJudge(complete, judge_model),
             "python": self._python,
+            "grounded": _grounded(),
         }
         self._scorers.update(extra or {})
 
