@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.files.conftest import Clock
+from .conftest import Clock
 
 from portico.errors import InvalidRequest, NotFound, PayloadTooLarge
 from portico.files import FileService, LocalBlobStore

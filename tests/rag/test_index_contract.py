@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rag.conftest import chunks, toy_vector
+from .conftest import chunks, toy_vector
 
 from portico.rag.filters import compile_filter
 from portico.rag.index.base import VectorIndex
