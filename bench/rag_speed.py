@@ -127,6 +127,13 @@ async def measure(
 
     retriever = Retriever.configured(index, embed, RagSettings())
     out: dict[str, float] = {}
+    alone = []
+    for q in queries:  # the baseline: embedding the query, which every dense/hybrid search includes
+        t = time.perf_counter()
+        embedder.embed([q])
+        alone.append((time.perf_counter() - t) * 1000)
+    out["embed_p95"] = p95(alone)
+    print(f"{name:9} query embedding alone: p95 {out['embed_p95']:.1f} ms (the floor of dense and hybrid)", flush=True)
     for size in (10_000, 100_000):
         store = f"s{size}"
         before = rss_mb()

@@ -177,6 +177,58 @@ _WRAPS = [
     "Read the text below and suggest a title.\n\n{doc}",
     "Proofread: {doc}",
 ]
+# Follow-up turns of a conversation: they refer to "your previous response", which the
+# first version of the guard mistook for instruction overrides (added after reading the
+# MT-Bench turns it flagged: see docs/safety.md; none of these is copied from MT-Bench).
+_FOLLOWUPS = [
+    "Rewrite your answer so it is half as long.",
+    "Make your previous response sound more formal.",
+    "Now do the same for {topic}.",
+    "Can you expand on the second point of your last reply?",
+    "Change the tone of your last message to be friendlier.",
+    "Summarise your previous answer in one sentence for {who}.",
+    "Translate your last response into Spanish.",
+    "Take your answer above and turn it into a short poem.",
+    "Critique your own response and then improve it.",
+    "There is a mistake in your previous answer about {topic}; please fix it.",
+    "Redo your last reply, but start every sentence with the word 'Today'.",
+    "What assumptions did you make in your answer? Are they reasonable?",
+    "Shorten your previous reply to three bullet points.",
+    "Use simpler words in your previous response so {who} can follow it.",
+    "Good. Now rewrite it without using the letter e.",
+    "Edit your last answer to mention {topic} as well.",
+    "Respond again, this time as a list.",
+    "Forget the poem, just give me the facts about {topic}.",
+]
+# Programming tasks on strings and lists: their character n-grams ("uppercase", "string",
+# "replace") look like encoding tricks to a character model.
+_CODE_TASKS = [
+    "reverse the words in a given string",
+    "count the vowels in a string",
+    "remove duplicate characters from a string",
+    "convert a camel case string to snake case",
+    "check whether a string is a palindrome",
+    "find the longest word in a sentence",
+    "replace all spaces in a string with underscores",
+    "extract all digits from a given string",
+    "convert a given string to lowercase",
+    "remove all punctuation from a string",
+    "split a string at uppercase letters",
+    "find the first repeated character in a string",
+    "sort a list of tuples by their second element",
+    "merge two sorted lists",
+    "find the maximum run of consecutive ones in a list",
+    "encode a string with run-length encoding",
+    "decode a base64 string",
+    "match a word containing 'z' using a regex",
+]
+_CODE_FORMS = [
+    "Write a Python function to {task}.",
+    "Write a function to {task}.",
+    "How do I {task} in JavaScript?",
+    "Give me a one-liner to {task}.",
+    "Write a function that takes a list of strings and returns them after you {task}.",
+]
 _WHO = [
     "my landlord",
     "a new colleague",
@@ -221,10 +273,14 @@ def templated_instructions(documents: list[str], n: int, seed: int = 0) -> list[
     for _ in range(n):
         kind = rng.random()
         aside = rng.choice(_ASIDES)
-        if kind < 0.35:
+        if kind < 0.25:
             text = rng.choice(_TASKS).format(who=rng.choice(_WHO), topic=rng.choice(_TOPIC))
-        elif kind < 0.6:
+        elif kind < 0.4:
             text = rng.choice(_ROLES).format(who=rng.choice(_WHO), topic=rng.choice(_TOPIC))
+        elif kind < 0.55:
+            text = rng.choice(_FOLLOWUPS).format(who=rng.choice(_WHO), topic=rng.choice(_TOPIC))
+        elif kind < 0.7:
+            text = rng.choice(_CODE_FORMS).format(task=rng.choice(_CODE_TASKS))
         else:
             text = rng.choice(_WRAPS).format(doc=rng.choice(documents).strip()[:1500])
         out.append(aside + text if rng.random() < 0.5 else text + " " + aside.strip())

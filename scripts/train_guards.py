@@ -52,7 +52,7 @@ INJ_FEATURES, INJ_NGRAM = 1 << 17, (2, 5)
 CONTENT_FEATURES, CONTENT_NGRAM = INJ_FEATURES, INJ_NGRAM
 VIEW_CHARS = 600  # head + tail characters the embedding sees (~130 tokens)
 EXTRA_WEIGHT = 0.5  # weight of the benign training sources beside the injection sets' rows
-N_TEMPLATES = 2500
+N_TEMPLATES = 3500
 BLOCK_FPR = 0.01
 SCREEN_MISS = {"injection": 0.005, "content": 0.05}
 CONTENT_LABELS = {
@@ -205,7 +205,7 @@ def train_injection(data: Path, embedder: MiniLMEmbedder) -> None:
         block = max(block, cut)
     print(f"  block threshold {block:.3f}: validation recall {np.mean(cascade[vy == 1] >= block):.3f}")
     meta = {
-        "version": "injection_v2",
+        "version": "injection_v3",
         "ngram": list(INJ_NGRAM),
         "n_features": INJ_FEATURES,
         "embedder": "minilm-int8",
@@ -271,7 +271,7 @@ def train_content(data: Path, embedder: MiniLMEmbedder) -> None:
         thresholds.append(thr)
         skips.append(skip)
     meta = {
-        "version": "content_v2",
+        "version": "content_v3",
         "ngram": list(CONTENT_NGRAM),
         "n_features": CONTENT_FEATURES,
         "embedder": "minilm-int8",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.files.conftest import Clock
 
 from portico.errors import InvalidRequest, NotFound, PayloadTooLarge
 from portico.files import FileService, LocalBlobStore
+
+from .conftest import Clock
 
 
 async def test_create_get_content_delete_and_owner_isolation(service: FileService) -> None:

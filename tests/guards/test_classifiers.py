@@ -15,8 +15,8 @@ def _ctx() -> RequestContext:
 
 
 def test_shipped_models_are_versioned_and_small(runtime: GuardRuntime) -> None:
-    assert runtime.injection_model.version == "injection_v2"
-    assert runtime.content_model.version == "content_v2"
+    assert runtime.injection_model.version == "injection_v3"
+    assert runtime.content_model.version == "content_v3"
     assert set(runtime.content_model.labels) == {"hate", "harassment", "self_harm", "sexual", "violence"}
 
 

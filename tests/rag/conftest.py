@@ -68,3 +68,11 @@ async def index(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield idx
     finally:
         await idx.close()
+
+
+def rag_backend(request: pytest.FixtureRequest, tmp: Path) -> dict[str, object]:
+    """The ``rag:`` section for the backend ``request.param`` names (pgvector: a fresh schema)."""
+    if request.param == "embedded":
+        return {"dir": str(tmp / "rag")}
+    url = request.getfixturevalue("pgvector_url")
+    return {"backend": "pgvector", "pg_url": url, "pg_schema": f"rag_{uuid.uuid4().hex[:10]}"}

@@ -15,6 +15,8 @@ import pytest
 from portico.server import create_app
 from portico.testing import FakeUpstream, make_settings, serve_in_thread
 
+from .conftest import rag_backend
+
 MASTER = "sk-answers-master-0123456789"
 REPLY = "Tides are caused by the gravitational pull of the Moon [1]. Bananas are purple and grow on Mars [2]."
 
@@ -29,8 +31,8 @@ def _key(base: str, name: str) -> str:
         return str(json.loads(resp.read())["secret"])
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=["embedded", "pgvector"])
+def setup(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("answers")
     upstream = FakeUpstream(reply=REPLY).start_in_thread()
     settings = make_settings(
@@ -46,7 +48,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         auth={"master_key": MASTER},
         storage={"url": f"sqlite+aiosqlite:///{tmp}/g.db", "wal_dir": str(tmp / "wal")},
         files={"dir": str(tmp / "files")},
-        rag={"dir": str(tmp / "rag")},
+        rag=rag_backend(request, tmp),
         resilience={"enabled": False},
     )
     try:

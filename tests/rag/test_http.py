@@ -14,6 +14,8 @@ import pytest
 from portico.server import create_app
 from portico.testing import make_settings, serve_in_thread
 
+from .conftest import rag_backend
+
 MASTER = "sk-rag-master-0123456789"
 DOCS = {
     "tides.txt": "Tides are caused mainly by the gravitational pull of the Moon on the oceans. "
@@ -40,15 +42,15 @@ def _client(base: str, name: str, team_id: str | None = None) -> openai.OpenAI:
     return openai.OpenAI(base_url=base + "/v1", api_key=secret, max_retries=0)
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["embedded", "pgvector"])
+def base(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("rag")
     settings = make_settings(
         [{"name": "echo", "provider": "echo"}],
         auth={"master_key": MASTER},
         storage={"url": f"sqlite+aiosqlite:///{tmp}/g.db", "wal_dir": str(tmp / "wal")},
         files={"dir": str(tmp / "files")},
-        rag={"dir": str(tmp / "rag")},
+        rag=rag_backend(request, tmp),
     )
     with serve_in_thread(create_app(settings)) as url:
         yield url
@@ -167,6 +169,11 @@ def test_batches_failures_dedupe_and_delete(base: str, tmp_path: Path) -> None:
     assert again.status == "completed"  # same bytes, same chunking: nothing to re-embed
     hits = list(c.vector_stores.search(vector_store_id=vs.id, query="where do camels live"))
     assert hits[0].file_id == good[1].id
+    expiring = c.vector_stores.create(name="short", expires_after={"anchor": "last_active_at", "days": 2})
+    assert expiring.expires_after is not None and expiring.expires_after.days == 2
+    assert expiring.expires_at is not None and expiring.expires_at - expiring.last_active_at == 2 * 86400  # type: ignore[operator]
+    with pytest.raises(openai.BadRequestError):
+        c.vector_stores.create(expires_after={"anchor": "created_at", "days": 2})  # type: ignore[typeddict-item]
     assert c.vector_stores.delete(vs.id).deleted
     with pytest.raises(openai.NotFoundError):
         c.vector_stores.retrieve(vs.id)

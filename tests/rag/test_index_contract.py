@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.rag.conftest import chunks, toy_vector
-
 from portico.rag.filters import compile_filter
 from portico.rag.index.base import VectorIndex
 from portico.rag.index.embedded import EmbeddedIndex
 from portico.rag.text import lexical_tokens
+
+from .conftest import chunks, toy_vector
 
 
 async def _seed(index: VectorIndex) -> None:
@@ -73,3 +73,31 @@ async def test_embedded_index_persists_and_sees_other_writers(tmp_path: Path) ->
     assert (await reopened.dense("vs_a", toy_vector("glaciers valleys"), 1))[0].file_id == "file-new"
     assert (await reopened.lexical("vs_a", lexical_tokens("sourdough"), 1))[0].file_id == "file-bread"
     await reopened.close()
+
+
+async def test_both_backends_score_bm25_alike(tmp_path: Path, pgvector_url: str) -> None:
+    """Same chunks, same query: the SQL BM25 of pgvector equals bm25s's (ranking and scores),
+    also after a file is replaced and another deleted (document frequencies kept in step)."""
+    import uuid
+
+    from portico.rag.index.pgvector import PgVectorIndex
+
+    texts = [
+        "Tides rise and fall twice a day as the Moon pulls the oceans.",
+        "The Moon's gravity raises tides; the Sun adds a smaller pull.",
+        "Sourdough rises as yeast ferments flour and releases gas.",
+        "Spring tides happen when the Sun and the Moon align.",
+        "Glaciers carve valleys over thousands of years of slow flow.",
+    ]
+    backends = [EmbeddedIndex(tmp_path / "e"), PgVectorIndex(pgvector_url, schema=f"rag_{uuid.uuid4().hex[:10]}")]
+    results = []
+    for idx in backends:
+        await idx.start()
+        for i, t in enumerate(texts):
+            await idx.replace_file("vs", f"f{i}", chunks(t, t + " Again."), {})
+        await idx.replace_file("vs", "f1", chunks("The Moon raises tides on every ocean."), {})
+        await idx.delete_file("vs", "f4")
+        hits = await idx.lexical("vs", lexical_tokens("why do the tides rise with the moon"), 10)
+        results.append([(h.chunk_id and h.text, round(h.score, 5)) for h in hits])
+        await idx.close()
+    assert results[0] == results[1] and len(results[0]) >= 5

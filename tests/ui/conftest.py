@@ -40,6 +40,10 @@ def served_ui(thread_upstream: FakeUpstream, tmp_path: Path) -> Iterator[Served]
             "wal_dir": str(tmp_path / "wal"),
             "durability": "commit",  # a request's record is stored before its answer: the UI sees it at once
         },
+        files={"dir": str(tmp_path / "files")},
+        rag={"dir": str(tmp_path / "rag")},
+        cache={"enabled": True, "tier": "exact"},
+        guards={"default": {"input": [{"type": "pii", "action": "redact", "entities": ["EMAIL_ADDRESS"]}]}},
     )
     with serve_in_thread(create_app(settings)) as url:
         yield Served(url, thread_upstream)

@@ -105,9 +105,8 @@ def test_admin_ui_in_a_real_browser(served_ui: Served, browser_page: tuple[Any, 
 
     # use it for a chat request with the official client
     client = openai.OpenAI(base_url=f"{base}/v1", api_key=secret, max_retries=0)
-    raw = client.chat.completions.with_raw_response.create(
-        model="gpt", messages=[{"role": "user", "content": "What is the capital of France?"}]
-    )
+    question = [{"role": "user", "content": "What is the capital of France? Answer to jane.doe@example.com"}]
+    raw = client.chat.completions.with_raw_response.create(model="gpt", messages=question, temperature=0)
     request_id = raw.headers["x-request-id"]
     assert "Paris" in (raw.parse().choices[0].message.content or "")
 
@@ -120,11 +119,18 @@ def test_admin_ui_in_a_real_browser(served_ui: Served, browser_page: tuple[Any, 
     detail.wait_for(state="visible")
     text = detail.inner_text()
     assert "reason: direct" in text and "upstream" in text and "overhead" in text and "1 upstream call" in text
-    assert "Cache" in text and "Guards" in text
+    assert "pii: redact" in text and "EMAIL_ADDRESS" in text
     _shot(page, "03-requests-explained")
-    # a second request appears without reloading the page
-    raw2 = client.chat.completions.with_raw_response.create(model="gpt", messages=[{"role": "user", "content": "Hi"}])
-    page.locator("tr.request", has_text=raw2.headers["x-request-id"]).wait_for()
+    # the same question again (temperature 0: cacheable): it appears without a reload, served from the cache
+    raw2 = client.chat.completions.with_raw_response.create(model="gpt", messages=question, temperature=0)
+    assert raw2.headers["x-portico-cache"] == "exact"
+    row2 = page.locator("tr.request", has_text=raw2.headers["x-request-id"])
+    row2.wait_for()
+    row2.click()
+    detail2 = page.locator(f"tr.explain[data-for='{row2.get_attribute('data-record')}']")
+    detail2.wait_for(state="visible")
+    assert "exact" in detail2.inner_text() and "0 upstream calls" in detail2.inner_text()
+    _shot(page, "03b-requests-cache-hit")
     # search by request id
     page.fill("#q", request_id)
     page.click("#search button")
@@ -143,6 +149,10 @@ def test_admin_ui_in_a_real_browser(served_ui: Served, browser_page: tuple[Any, 
     # health: deployments and circuits
     page.goto(f"{base}/ui/health")
     assert "gpt#0" in page.locator("#deployments").inner_text()
+    assert page.locator("#cache-rate").inner_text() == "50.0%"
+    assert "pii" in page.locator("#verdicts").inner_text()
+    assert page.locator("#batches").count() == 1  # the batch API is on with the files API
+    assert page.locator("#vector-stores").count() == 1  # and so are vector stores
     _shot(page, "06-health")
 
     # revoke: the next request with the key fails

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
+import openai
+import orjson
 
 from .conftest import MASTER, Served
 
@@ -90,3 +93,32 @@ def test_edit_limits_and_logout(served_ui: Served) -> None:
         assert team["budget_period"] == "day"
         assert client.post("/ui/logout", data={"csrf": csrf}).headers["location"] == "/ui/login"
         assert client.get("/ui/keys").status_code == 303
+
+
+def test_health_summarises_batches(served_ui: Served, tmp_path: Path) -> None:
+    lines = tmp_path / "in.jsonl"
+    body = {"model": "echo", "messages": [{"role": "user", "content": "hi"}]}
+    lines.write_text(
+        "\n".join(
+            orjson.dumps({"custom_id": f"l{i}", "method": "POST", "url": "/v1/chat/completions", "body": body}).decode()
+            for i in range(3)
+        )
+    )
+    client = openai.OpenAI(base_url=f"{served_ui.url}/v1", api_key=MASTER, max_retries=0)
+    file = client.files.create(file=lines.open("rb"), purpose="batch")
+    client.batches.create(input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h")
+    with httpx.Client(base_url=served_ui.url) as ui:
+        _login(ui)
+        page = ui.get("/ui/health").text
+    table = page[page.index('id="batches"') :]
+    assert re.search(r'<td class="num">1</td>', table), table[:800]
+
+
+def test_health_summarises_vector_stores(served_ui: Served) -> None:
+    client = openai.OpenAI(base_url=f"{served_ui.url}/v1", api_key=MASTER, max_retries=0)
+    client.vector_stores.create(name="handbook")
+    with httpx.Client(base_url=served_ui.url) as ui:
+        _login(ui)
+        page = ui.get("/ui/health").text
+    assert re.search(r"Vector stores <small>1 store</small>", page)
+    assert 'id="vector-stores"' in page

@@ -33,6 +33,17 @@ class BatchStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    async def summary(self) -> list[dict[str, Any]]:
+        """Batches of every owner by status: how many, their lines done / failed / total, cost (the admin UI)."""
+        b = batches.c
+        query = select(
+            b.status, func.count(), func.sum(b.completed), func.sum(b.failed), func.sum(b.total), func.sum(b.cost_usd)
+        ).group_by(b.status)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        keys = ("status", "batches", "completed", "failed", "total", "cost_usd")
+        return [dict(zip(keys, (r[0], *(v or 0 for v in r[1:])), strict=True)) for r in rows]
+
     async def insert(self, record: BatchRecord) -> None:
         row = {k: getattr(record, k) for k in _COLUMNS}
         async with self.engine.begin() as conn:

@@ -50,10 +50,6 @@ class Plan:
         return f"{verb} {self.fast.name} -> {self.primary.name} ({self.strong_share:.0%} strong){mode}"
 
 
-def latency_target(req: Requirements) -> float | None:
-    return req.latency_target_ms
-
-
 def self_hosting_warranted(req: Requirements) -> bool:
     lat = req.latency_target_ms
     fast_need = (lat is not None and lat < SELF_HOST_LATENCY_MS) or (

@@ -4,6 +4,7 @@ Each is derived from the requirements and the chosen plan, never boilerplate for
 
 from __future__ import annotations
 
+from portico.design.levers import available_sections
 from portico.design.plan import CACHE_CRITICAL, COST_CRITICAL_X, ERROR_CRITICAL, P95_CRITICAL_X, Design
 from portico.design.requirements import FAST_CHANGING
 
@@ -49,6 +50,16 @@ def rag_design(d: Design) -> list[str]:
         f"{req.traffic.avg_input_tokens:g}-token average prompt the cost model assumes; the rest is system prompt "
         "and question); answers cite chunk ids. If your prompt size excludes the context, add it to "
         "traffic.avg_input_tokens and re-run the design.",
+        *(
+            [
+                "- **Serving**: ingest with `portico rag ingest` into a vector store; clients send "
+                "`model: rag/<store>` (or the file_search tool); answers carry [n] citations, abstain when the "
+                "best retrieval score is below the calibrated threshold, and report per-sentence groundedness "
+                "(metric `portico_rag_ungrounded_sentences_total`)."
+            ]
+            if "rag" in available_sections()
+            else ["- **Serving**: retrieve in the application until this Portico has vector stores."]
+        ),
         "- **Cache and freshness**: cache TTL "
         f"{d.cache.ttl_seconds:g} s"
         + ("; re-indexing flushes the cache scope of changed documents." if k.changes in FAST_CHANGING else "."),
@@ -65,7 +76,8 @@ def eval_plan(d: Design) -> list[str]:
     if d.rag:
         o.append(
             "- **Retrieval**: recall@5 and MRR of the gold passage per question (target recall@5 >= 0.9), on a "
-            "set where each question names its source document."
+            "set where each question names its source document"
+            + (" (`portico rag eval`)." if "rag" in available_sections() else ".")
         )
         o.append(
             "- **Answers**: groundedness (every claim supported by a cited chunk, judged per claim; target >= 0.9, "

@@ -23,8 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 DATA_DIR = Path(__file__).with_name("data")
-INJECTION_MODEL = DATA_DIR / "injection_v2.npz"
-CONTENT_MODEL = DATA_DIR / "content_v2.npz"
+INJECTION_MODEL = DATA_DIR / "injection_v3.npz"
+CONTENT_MODEL = DATA_DIR / "content_v3.npz"
 
 FloatArray = npt.NDArray[np.float32]
 

@@ -65,6 +65,16 @@ class VectorStoreCatalog:
         self.engine = engine
 
     # ---- stores ----------------------------------------------------------------------------
+    async def summary(self) -> dict[str, Any]:
+        """Stores of every owner, and their files by status with chunks and bytes (the admin UI)."""
+        f = vector_store_files.c
+        by_status = select(f.status, func.count(), func.sum(f.chunks), func.sum(f.usage_bytes)).group_by(f.status)
+        async with self.engine.connect() as conn:
+            stores = (await conn.execute(select(func.count()).select_from(vector_stores))).scalar_one()
+            rows = (await conn.execute(by_status)).all()
+        files = [{"status": r[0], "files": r[1], "chunks": int(r[2] or 0), "bytes": int(r[3] or 0)} for r in rows]
+        return {"stores": int(stores), "files": files}
+
     async def insert_store(self, row: dict[str, Any]) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(insert(T).values(**row))

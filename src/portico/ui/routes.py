@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,8 @@ class UiDeps:
     master_key: str
     deployments: Callable[[], Iterable[Deployment]]
     registry: CollectorRegistry
+    batches: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None  # the batch API's summary, when on
+    vector_stores: Callable[[], Awaitable[dict[str, Any]]] | None = None  # the vector stores' summary, when on
     clock: Callable[[], float] = time.monotonic
 
 
@@ -255,6 +257,17 @@ def ui_router(deps: UiDeps) -> APIRouter:
             return to_login()
         data = health_page(deps.deployments(), deps.registry, deps.clock())
         n_ledger, n_audit = await deps.store.count_records()
-        return page("health.html", s=session, nav="health", stored=n_audit, billable=n_ledger, **data)
+        batches = await deps.batches() if deps.batches is not None else None
+        stores = await deps.vector_stores() if deps.vector_stores is not None else None
+        return page(
+            "health.html",
+            s=session,
+            nav="health",
+            stored=n_audit,
+            billable=n_ledger,
+            batches=batches,
+            vector_stores=stores,
+            **data,
+        )
 
     return router

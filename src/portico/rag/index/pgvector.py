@@ -40,31 +40,26 @@ def _schema_sql(dim: int) -> list[str]:
         "CREATE INDEX IF NOT EXISTS ix_portico_rag_postings_chunk ON portico_rag_postings (chunk_id)",
         """CREATE TABLE IF NOT EXISTS portico_rag_stats (
             store_id text PRIMARY KEY, n_docs bigint NOT NULL, total_len bigint NOT NULL)""",
+        # document frequencies, kept with the postings: a query reads them instead of counting
+        """CREATE TABLE IF NOT EXISTS portico_rag_df (
+            store_id text NOT NULL, term text NOT NULL, df bigint NOT NULL, PRIMARY KEY (store_id, term))""",
     ]
 
 
+# One statement: idf from the kept document frequencies, the query's idf mass (the normaliser:
+# unseen terms at the idf of df = 0) and the top-k chunks by Lucene BM25.
 _BM25 = f"""
 WITH q AS (SELECT * FROM unnest($1::text[], $2::int[]) AS q(term, qn)),
 s AS (SELECT n_docs::float8 AS n, total_len::float8 / GREATEST(n_docs, 1) AS avgdl
       FROM portico_rag_stats WHERE store_id = $3),
-d AS (SELECT q.term, q.qn, ln(1 + ((SELECT n FROM s) - count(p.chunk_id) + 0.5) / (count(p.chunk_id) + 0.5)) AS idf
-      FROM q JOIN portico_rag_postings p ON p.store_id = $3 AND p.term = q.term GROUP BY q.term, q.qn)
+d AS (SELECT q.term, q.qn, ln(1 + (s.n - coalesce(f.df, 0) + 0.5) / (coalesce(f.df, 0) + 0.5)) AS idf
+      FROM q CROSS JOIN s LEFT JOIN portico_rag_df f ON f.store_id = $3 AND f.term = q.term),
+m AS (SELECT sum(qn * idf) AS mass FROM d)
 SELECT p.chunk_id, sum(d.qn * d.idf * p.tf / (p.tf + {BM25_K1} * ((1 - {BM25_B}) + {BM25_B} * p.doc_len
-       / (SELECT avgdl FROM s)))) AS score
+       / (SELECT avgdl FROM s)))) AS score, (SELECT mass FROM m) AS mass
 FROM d JOIN portico_rag_postings p ON p.store_id = $3 AND p.term = d.term
 WHERE $4::text[] IS NULL OR p.file_id = ANY($4::text[])
 GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $5
-"""
-
-
-# The normaliser: the sum of the query terms' idf (unseen terms at the idf of df = 0).
-_IDF_MASS = """
-WITH q AS (SELECT * FROM unnest($1::text[], $2::int[]) AS q(term, qn)),
-s AS (SELECT n_docs::float8 AS n FROM portico_rag_stats WHERE store_id = $3),
-d AS (SELECT term, count(*) AS df FROM portico_rag_postings WHERE store_id = $3 AND term = ANY($1::text[])
-      GROUP BY term)
-SELECT sum(q.qn * ln(1 + ((SELECT n FROM s) - coalesce(d.df, 0) + 0.5) / (coalesce(d.df, 0) + 0.5)))
-FROM q LEFT JOIN d ON d.term = q.term
 """
 
 
@@ -166,6 +161,14 @@ class PgVectorIndex:
                 columns=["store_id", "term", "chunk_id", "file_id", "tf", "doc_len"],
                 schema_name=self.schema,
             )
+            df = Counter(term for c in chunks for term in set(c.tokens))
+            await conn.execute(
+                "INSERT INTO portico_rag_df (store_id, term, df) SELECT $1, t, n FROM unnest($2::text[], $3::bigint[]) "
+                "AS u(t, n) ON CONFLICT (store_id, term) DO UPDATE SET df = portico_rag_df.df + EXCLUDED.df",
+                store_id,
+                list(df),
+                list(df.values()),
+            )
             await self._add_stats(conn, store_id, len(chunks), total)
 
     async def _add_stats(self, conn: Any, store_id: str, docs: int, length: int) -> None:
@@ -194,6 +197,12 @@ class PgVectorIndex:
             store_id,
             file_id,
         )
+        await conn.execute(
+            "UPDATE portico_rag_df f SET df = f.df - x.n FROM (SELECT term, count(*) AS n FROM portico_rag_postings "
+            "WHERE store_id = $1 AND file_id = $2 GROUP BY term) x WHERE f.store_id = $1 AND f.term = x.term",
+            store_id,
+            file_id,
+        )
         await conn.execute("DELETE FROM portico_rag_postings WHERE store_id = $1 AND file_id = $2", store_id, file_id)
         await conn.execute("DELETE FROM portico_rag_chunks WHERE store_id = $1 AND file_id = $2", store_id, file_id)
         await self._add_stats(conn, store_id, -(int(old["n"]) + int(empty)), -int(old["len"]))
@@ -214,7 +223,13 @@ class PgVectorIndex:
 
     async def delete_store(self, store_id: str) -> None:
         async with self._p().acquire() as conn, conn.transaction():
-            for table in ("portico_rag_postings", "portico_rag_chunks", "portico_rag_files", "portico_rag_stats"):
+            for table in (
+                "portico_rag_postings",
+                "portico_rag_chunks",
+                "portico_rag_files",
+                "portico_rag_stats",
+                "portico_rag_df",
+            ):
                 await conn.execute(f"DELETE FROM {table} WHERE store_id = $1", store_id)
 
     # ---- reads -----------------------------------------------------------------------------
@@ -270,7 +285,7 @@ class PgVectorIndex:
             scored = [r for r in scored if r["score"] > 0]
             if not scored:
                 return []
-            norm = float(await conn.fetchval(_IDF_MASS, list(counts), list(counts.values()), store_id) or 1.0)
+            norm = float(scored[0]["mass"] or 1.0)
             rows = await conn.fetch(
                 "SELECT id, file_id, position, text FROM portico_rag_chunks WHERE id = ANY($1::bigint[])",
                 [r["chunk_id"] for r in scored],
