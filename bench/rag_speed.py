@@ -83,17 +83,20 @@ async def ingest_rate(embedder: MiniLMEmbedder, texts: list[str]) -> tuple[float
     return chunks / full, len(pieces) / alone, chunks
 
 
-async def fill(index: VectorIndex, store: str, texts: list[str], vectors: np.ndarray, n: int) -> float:
-    """Put ``n`` chunks into ``store`` (copies of the corpus chunks, each copy tagged); seconds taken."""
+async def fill(
+    index: VectorIndex, store: str, texts: list[str], vectors: np.ndarray, n: int, budget_s: float = float("inf")
+) -> tuple[float, int]:
+    """Put ``n`` chunks into ``store`` (copies of the corpus chunks, each copy tagged), stopping
+    early once ``budget_s`` seconds have passed; (seconds taken, chunks stored)."""
     rng = np.random.default_rng(15)
     tokens = lexical_tokens_many(texts)
     t = time.perf_counter()
     made = 0
     copy = 0
-    while made < n:
+    while made < n and time.perf_counter() - t < budget_s:
         tag = f"copy{copy}"
         for start in range(0, len(texts), PER_FILE):
-            if made >= n:
+            if made >= n or time.perf_counter() - t >= budget_s:
                 break
             end = min(start + PER_FILE, len(texts), start + n - made)
             noise = rng.normal(0, 0.02, size=(end - start, vectors.shape[1])).astype(np.float32) if copy else 0.0
@@ -107,7 +110,7 @@ async def fill(index: VectorIndex, store: str, texts: list[str], vectors: np.nda
             made += end - start
         copy += 1
     await index.flush()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, made
 
 
 async def latencies(retriever: Retriever, store: str, queries: list[str], mode: str) -> list[float]:
@@ -120,7 +123,13 @@ async def latencies(retriever: Retriever, store: str, queries: list[str], mode: 
 
 
 async def measure(
-    name: str, index: VectorIndex, embedder: MiniLMEmbedder, texts: list[str], vectors: np.ndarray, queries: list[str]
+    name: str,
+    index: VectorIndex,
+    embedder: MiniLMEmbedder,
+    texts: list[str],
+    vectors: np.ndarray,
+    queries: list[str],
+    budget_s: float = float("inf"),
 ) -> dict[str, float]:
     async def embed(batch: Sequence[str]) -> np.ndarray:
         return embedder.embed(list(batch))  # in-line: the latency includes it, without a thread hop
@@ -137,7 +146,12 @@ async def measure(
     for size in (10_000, 100_000):
         store = f"s{size}"
         before = rss_mb()
-        seconds = await fill(index, store, texts, vectors, size)
+        seconds, stored = await fill(index, store, texts, vectors, size, budget_s)
+        if stored < size:
+            print(
+                f"{name:9} {size:>7} chunks: filling stopped at {stored} after {seconds:.0f} s (budget); not measured"
+            )
+            break
         for warm in queries[:5]:  # first query of a store builds / loads its indexes
             await retriever.search(store, warm, mode="hybrid", k=10)
         out[f"rss_mb_{size}"] = rss_mb() - before
@@ -166,6 +180,9 @@ async def main() -> None:
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ingest-docs", type=int, default=60)
+    parser.add_argument(
+        "--pg-fill-budget", type=float, default=600.0, help="seconds allowed to fill each pgvector store"
+    )
     args = parser.parse_args()
     data = load_scifact()
     embedder = MiniLMEmbedder(threads=1)
@@ -203,11 +220,13 @@ async def main() -> None:
                 from portico.rag.index.pgvector import PgVectorIndex
 
                 pg_index = PgVectorIndex(url, schema=f"bench_{uuid.uuid4().hex[:8]}")
-                await pg_index.start()
-                pg = await measure("pgvector", pg_index, embedder, texts, vectors, queries)
-                pg_p95 = pg["p95_100000"]
-                await pg_index.close()
-                server.cleanup()  # type: ignore[attr-defined]
+                try:
+                    await pg_index.start()
+                    pg = await measure("pgvector", pg_index, embedder, texts, vectors, queries, args.pg_fill_budget)
+                    pg_p95 = pg.get("p95_100000", float("nan"))
+                finally:
+                    await pg_index.close()
+                    server.cleanup()  # type: ignore[attr-defined]
             finally:
                 shutil.rmtree(pg_dir, ignore_errors=True)
     print(
