@@ -54,7 +54,8 @@ def test_forced_tool_call_is_well_formed(
         input="What's the weather in Paris?",
         tools=tools,  # type: ignore[arg-type]
         tool_choice=choice,  # type: ignore[arg-type]
-        max_output_tokens=80,
+        max_output_tokens=200,
+        temperature=0,  # deterministic: a sampled string value can run on to the token limit
     )
     calls = [o for o in r.output if o.type == "function_call"]
     assert len(calls) == 1 and r.output_text == ""
@@ -68,7 +69,12 @@ def test_forced_tool_call_is_well_formed(
 def test_forced_tool_call_streams_and_chat_completions(client: openai.OpenAI) -> None:
     events = list(
         client.responses.create(
-            model="local", input="Weather in Rome?", tools=[WEATHER_TOOL], tool_choice="required", stream=True
+            model="local",
+            input="Weather in Rome?",
+            tools=[WEATHER_TOOL],
+            tool_choice="required",
+            stream=True,
+            temperature=0,
         )
     )
     done = [e for e in events if e.type == "response.function_call_arguments.done"]
@@ -78,7 +84,8 @@ def test_forced_tool_call_streams_and_chat_completions(client: openai.OpenAI) ->
         messages=[{"role": "user", "content": "Weather in Oslo?"}],
         tools=[{"type": "function", "function": {k: v for k, v in WEATHER_TOOL.items() if k != "type"}}],  # type: ignore[list-item]
         tool_choice="required",
-        max_tokens=60,
+        max_tokens=200,
+        temperature=0,
     )
     assert chat.choices[0].finish_reason == "tool_calls"
     assert chat.choices[0].message.tool_calls and chat.choices[0].message.tool_calls[0].function.name == "get_weather"

@@ -50,6 +50,27 @@ def function_call_item(
     }
 
 
+def file_search_item(rag: dict[str, Any]) -> dict[str, Any]:
+    """The search the RAG stage ran, as a ``file_search_call`` output item."""
+    results = [
+        {
+            "file_id": src.get("file_id"),
+            "filename": src.get("filename"),
+            "score": src.get("score"),
+            "text": src.get("quote"),
+            "attributes": {"vector_store_id": src.get("vector_store_id")},
+        }
+        for src in rag.get("sources") or []
+    ]
+    return {
+        "id": new_id("fs"),
+        "type": "file_search_call",
+        "status": "completed",
+        "queries": [rag["query"]] if rag.get("query") else [],
+        "results": results,
+    }
+
+
 def usage_of(usage: Usage | None) -> dict[str, Any] | None:
     if usage is None:
         return None
@@ -118,23 +139,15 @@ def output_of(reply: ChatResponse) -> tuple[list[dict[str, Any]], str | None]:
     choice = reply.choices[0]
     items: list[dict[str, Any]] = []
     text = choice.message.content or ""
-    refusal = (choice.message.model_extra or {}).get("refusal")
+    extra = choice.message.model_extra or {}
+    refusal = extra.get("refusal")
     rag = (reply.model_extra or {}).get("portico_rag")
-    if isinstance(rag, dict):  # the file_search tool ran (portico.rag.answer): its call comes first
-        items.append(
-            {
-                "id": new_id("fs"),
-                "type": "file_search_call",
-                "status": "completed",
-                "queries": [rag["query"]],
-                "results": None,
-            }
-        )
+    if isinstance(rag, dict):  # answered by the RAG stage (a file_search tool)
+        items.append(file_search_item(rag))
     if text:
         items.append(message_item(text))
-        annotations = (choice.message.model_extra or {}).get("annotations")
-        if annotations:  # file_citation annotations of a grounded answer
-            items[-1]["content"][0]["annotations"] = list(annotations)
+        if isinstance(extra.get("annotations"), list):
+            items[-1]["content"][0]["annotations"] = list(extra["annotations"])
     elif refusal:
         item = message_item("")
         item["content"] = [{"type": "refusal", "refusal": str(refusal)}]
