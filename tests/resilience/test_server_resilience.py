@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -152,10 +153,15 @@ async def test_fallback_is_explained_in_the_headers(ups: list[FakeUpstream]) -> 
     assert r.headers["x-portico-attempts"] == "2"
 
 
-async def test_admin_circuits_and_metrics(ups: list[FakeUpstream]) -> None:
+def _storage(tmp_path: Path) -> dict[str, str]:
+    """A master key turns storage on; keep its database in the test's own folder, not the working directory."""
+    return {"url": f"sqlite+aiosqlite:///{tmp_path}/portico.db", "wal_dir": f"{tmp_path}/wal"}
+
+
+async def test_admin_circuits_and_metrics(ups: list[FakeUpstream], tmp_path: Path) -> None:
     ups[0].set_default(Behaviour(kind="status", status=500))
     res: dict[str, Any] = {"defaults": {"retry": {"max_attempts": 1}, "breaker": {"min_requests": 2}}}
-    s = settings([openai("m", ups[0].base_url)], res, auth={"master_key": "sk-master"})
+    s = settings([openai("m", ups[0].base_url)], res, auth={"master_key": "sk-master"}, storage=_storage(tmp_path))
     with gateway(s) as (url, _capture):
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             auth = {"authorization": "Bearer sk-master"}
@@ -173,7 +179,7 @@ async def test_admin_circuits_and_metrics(ups: list[FakeUpstream]) -> None:
     assert reset.status_code == 200 and reset.json()["state"] == "closed"
 
 
-def test_circuits_command_prints_the_table() -> None:
+def test_circuits_command_prints_the_table(tmp_path: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
@@ -182,7 +188,7 @@ def test_circuits_command_prints_the_table() -> None:
     app = typer.Typer()
     register(app)
     app.command("noop")(lambda: None)  # a second command keeps `circuits` a subcommand
-    s = settings([openai("m", "http://127.0.0.1:9/v1")], auth={"master_key": "sk-master"})
+    s = settings([openai("m", "http://127.0.0.1:9/v1")], auth={"master_key": "sk-master"}, storage=_storage(tmp_path))
     with gateway(s) as (url, _capture):
         ok = CliRunner().invoke(app, ["circuits", "--url", url, "--key", "sk-master", "--reset", "m#0"])
         denied = CliRunner().invoke(app, ["circuits", "--url", url, "--key", "wrong"])

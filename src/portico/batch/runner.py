@@ -51,37 +51,47 @@ class _Run:
 
 
 class _GroupWriter:
-    """Commits line results in groups (one transaction per ``flush_ms``)."""
+    """Commits line results in groups (one transaction per ``flush_ms``).
+
+    Closing lets the loop finish its round instead of cancelling it: a cancel landing inside a
+    commit used to drop that group's results, so their lines stayed pending and ran again
+    (a second ledger row and upstream call per line) when the batch was resumed.
+    """
 
     def __init__(self, store: BatchStore, batch_id: str, interval: float) -> None:
         self.store = store
         self.batch_id = batch_id
         self.interval = interval
         self._pending: list[LineResult] = []
+        self._closing = asyncio.Event()
         self._task = asyncio.create_task(self._loop(), name=f"batch-writer-{batch_id}")
 
     def add(self, result: LineResult) -> None:
         self._pending.append(result)
 
     async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)  # group commit: the interval is the policy, not a wait for state
-            await self.flush()
+        while not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                # group commit: the interval is the policy, not a wait for state
+                await asyncio.wait_for(self._closing.wait(), self.interval)
+            try:
+                await self.flush()
+            except Exception:
+                log.warning("batch %s: committing line results failed; kept for the next round", self.batch_id)
 
     async def flush(self) -> None:
         batch, self._pending = self._pending, []
         if batch:
             try:
                 await self.store.finish(self.batch_id, batch)
-            except Exception:
-                self._pending[:0] = batch  # kept for the next flush
+            except BaseException:
+                self._pending[:0] = batch  # kept for the next flush (also when cancelled mid-commit)
                 raise
 
     async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        await self.flush()
+        self._closing.set()
+        await self._task
+        await self.flush()  # anything a failed last round kept; raises if the store is still failing
 
 
 class BatchRunner:

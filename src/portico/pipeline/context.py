@@ -64,6 +64,7 @@ class RequestContext:
     # bounds every attempt, retry, hedge and fallback of the model calls together.
     deadline: float | None = None
     deadline_source: str = ""  # what set it, for the 504's message: config, key, header
+    deadline_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.model_requested:

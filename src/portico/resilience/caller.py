@@ -233,7 +233,8 @@ class ModelCaller:
             left = ctx.deadline - time.monotonic()
             if left <= 0:
                 raise UpstreamTimeout(
-                    f"The request's deadline ({ctx.deadline_source}) passed before '{model}' could be called.",
+                    f"The request's deadline ({ctx.deadline_seconds:g} s from {ctx.deadline_source}) passed "
+                    f"before '{model}' could be called.",
                     code="deadline_exceeded",
                 )
             budget = min(budget, left)

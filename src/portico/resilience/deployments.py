@@ -23,21 +23,16 @@ class Deployment:
     latency: float = 0.0  # EWMA of seconds to the first token (or the whole answer); 0 = no sample yet
     cooldown_until: float = 0.0  # skipped until then (a 429's Retry-After), monotonic clock
     breaker: CircuitBreaker | None = field(default=None, repr=False)
-    # The catalog's price for this name when the entry sets none (the dated defaults by name or
-    # upstream model), so that settlement and the ledger price a request alike.
-    default_price: ModelPrice | None = field(default=None, repr=False)
+    # The entry's own price, else the catalog's for its name (the dated defaults by name or
+    # upstream model), so that settlement and the ledger price a request alike. Set once.
+    price: Price | ModelPrice = field(init=False, repr=False)
     rpm: MinuteCounter = field(init=False, repr=False)
     tpm: MinuteCounter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.price = self.settings.price
         self.rpm = MinuteCounter(self.settings.rpm)
         self.tpm = MinuteCounter(self.settings.tpm)
-
-    @property
-    def price(self) -> Price | ModelPrice:
-        if self.default_price is not None and "price" not in self.settings.model_fields_set:
-            return self.default_price
-        return self.settings.price
 
     @property
     def upstream_model(self) -> str:
@@ -68,6 +63,7 @@ def build_deployments(settings: Settings, prices: PriceCatalog | None = None) ->
     for model in settings.models:
         group = out.setdefault(model.name, [])
         d = Deployment(f"{model.name}#{len(group)}", model.name, model, build_provider(model))
-        d.default_price = prices.price(model.name) if prices is not None else None
+        if prices is not None and "price" not in model.model_fields_set:
+            d.price = prices.price(model.name)
         group.append(d)
     return out

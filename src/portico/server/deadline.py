@@ -44,10 +44,15 @@ def set_deadline(ctx: RequestContext, default: float, headers: Mapping[str, str]
         if seconds < limit:
             limit, source = seconds, HEADER
     ctx.deadline = time.monotonic() + limit
-    ctx.deadline_source = f"{limit:g} s from {source}"
+    ctx.deadline_source = source
+    ctx.deadline_seconds = limit
+
+
+def describe(ctx: RequestContext) -> str:
+    return f"{ctx.deadline_seconds:g} s from {ctx.deadline_source}"
 
 
 def explain_timeout(ctx: RequestContext | None, error: UpstreamTimeout) -> None:
     """Say in a 504 that the request's deadline, not only one attempt's timeout, ran out."""
     if ctx is not None and ctx.deadline is not None and time.monotonic() >= ctx.deadline - 0.05:
-        error.message = f"{error.message} The request's deadline ({ctx.deadline_source}) is over."
+        error.message = f"{error.message} The request's deadline ({describe(ctx)}) is over."
