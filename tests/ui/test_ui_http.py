@@ -110,6 +110,8 @@ def test_health_summarises_batches(served_ui: Served, tmp_path: Path) -> None:
     with httpx.Client(base_url=served_ui.url) as ui:
         _login(ui)
         page = ui.get("/ui/health").text
+    # the table is in the page body once (a bad merge had also put it inside <title>)
+    assert "<title>Health · Portico admin</title>" in page and page.count('id="batches"') == 1
     table = page[page.index('id="batches"') :]
     assert re.search(r'<td class="num">1</td>', table), table[:800]
 
@@ -121,4 +123,4 @@ def test_health_summarises_vector_stores(served_ui: Served) -> None:
         _login(ui)
         page = ui.get("/ui/health").text
     assert re.search(r"Vector stores <small>1 store</small>", page)
-    assert 'id="vector-stores"' in page
+    assert page.count('id="vector-stores"') == 1
