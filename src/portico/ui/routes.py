@@ -184,18 +184,24 @@ def ui_router(deps: UiDeps) -> APIRouter:
             return await keys_page(session, 404, error=f"No key '{key_id}'.")
         return RedirectResponse("/ui/keys", status_code=303, headers=HEADERS)
 
-    @router.post("/keys/{key_id}/edit")
-    async def edit_key(key_id: str, request: Request) -> Response:
+    async def edit_limits(
+        request: Request, update: Callable[[LimitsUpdate], Awaitable[object | None]], missing: str
+    ) -> Response:
+        """The edit form of a key or a team: the same limits, the same answers."""
         session, form = await posted(request)
         if session is None:
             return to_login()
         try:
-            record = await deps.keys.update(key_id, LimitsUpdate.model_validate(_limits(form)))
+            record = await update(LimitsUpdate.model_validate(_limits(form)))
         except ValidationError as exc:
             return await keys_page(session, 400, error=_problem(exc))
         if record is None:
-            return await keys_page(session, 404, error=f"No key '{key_id}'.")
+            return await keys_page(session, 404, error=missing)
         return RedirectResponse("/ui/keys", status_code=303, headers=HEADERS)
+
+    @router.post("/keys/{key_id}/edit")
+    async def edit_key(key_id: str, request: Request) -> Response:
+        return await edit_limits(request, lambda u: deps.keys.update(key_id, u), f"No key '{key_id}'.")
 
     @router.post("/teams")
     async def create_team(request: Request) -> Response:
@@ -210,16 +216,7 @@ def ui_router(deps: UiDeps) -> APIRouter:
 
     @router.post("/teams/{team_id}/edit")
     async def edit_team(team_id: str, request: Request) -> Response:
-        session, form = await posted(request)
-        if session is None:
-            return to_login()
-        try:
-            team = await deps.keys.update_team(team_id, LimitsUpdate.model_validate(_limits(form)))
-        except ValidationError as exc:
-            return await keys_page(session, 400, error=_problem(exc))
-        if team is None:
-            return await keys_page(session, 404, error=f"No team '{team_id}'.")
-        return RedirectResponse("/ui/keys", status_code=303, headers=HEADERS)
+        return await edit_limits(request, lambda u: deps.keys.update_team(team_id, u), f"No team '{team_id}'.")
 
     # ---- spend, requests, health
 
