@@ -24,7 +24,7 @@ log = logging.getLogger("portico.cache")
 @dataclass(frozen=True, slots=True)
 class GroupVerdict:
     """``served``: the stored questions of the chosen group among the nearest, nearest first
-    (empty when the model declined: low confidence or no support nearby)."""
+    (empty when the model declined: ``reason`` says why)."""
 
     group: str
     confidence: float
@@ -36,7 +36,8 @@ class GroupVerdict:
     def reason(self) -> str | None:
         if self.served:
             return None
-        return "answer_group" if self.confidence < self.threshold else "group_support"
+        confident = self.confidence >= self.threshold and self.group in self.model.servable
+        return "group_support" if confident else "answer_group"
 
 
 class AnswerGroupTier:
