@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from portico.cache.answer_groups import answer_group
 from portico.cache.keys import current_turn, exact_key, partition_of, semantic_scope
 from portico.cache.policy import HEADER, Directives, Policy, is_safe, resolve
 from portico.cache.protocols import CacheUnavailable, ExactStore, Vector
@@ -122,8 +123,11 @@ class CacheStage:
         )
         if found.hit is None or decision is None:
             return None
-        raw = await self._get(found.hit.entry_key)
-        if raw is None:  # the answer expired or was evicted before its vector
+        for key in (found.hit.entry_key, *found.alternates):
+            raw = await self._get(key)
+            if raw is not None:
+                break
+        else:  # the answer expired or was evicted before its vector
             return None
         return self._serve(ctx, raw, "semantic", decision.similarity, started)
 
@@ -196,7 +200,8 @@ class CacheStage:
             await self.exact.set(plan.key, encode(response), ttl)
             if self.semantic is not None and plan.scope is not None and plan.turn is not None:
                 vector = plan.vector if plan.vector is not None else await self.semantic.embed(plan.turn)
-                await self.semantic.add(plan.scope, plan.turn, vector, plan.key, ttl)
+                group = answer_group(response) if self.semantic.groups is not None else ""
+                await self.semantic.add(plan.scope, plan.turn, vector, plan.key, ttl, group)
         except CacheUnavailable as exc:
             log.warning("cache store skipped: %s", exc)
 
@@ -214,7 +219,7 @@ class CacheStage:
     async def aclose(self) -> None:
         await self.exact.aclose()
         if self.semantic is not None:
-            await self.semantic.store.aclose()
+            await self.semantic.aclose()
 
     @staticmethod
     def _status(ctx: RequestContext, status: str) -> None:
