@@ -18,6 +18,7 @@ from portico.guards.fast_analyzer import (
     FastAnalyzer,
     _one_try_per_run,
     chunks_around,
+    fold_case,
 )
 from portico.guards.ner import NameTagger, sentence_features, tokenize
 from portico.guards.pii import DEFAULT_ENTITIES, PiiDetector
@@ -37,6 +38,7 @@ SEEDS = [
     "PA\u017f\u017fWORD = longsecret99",  # long s: IGNORECASE and casefold both read it as s
     "api_\u212aEY=abcdefgh1234",  # Kelvin sign: k
     "TELEPHONE: 020 7946 0958",
+    "MOB\u0130LE: 020 7946 0958",  # dotted capital I: IGNORECASE reads i, casefold gives i + U+0307
     "::ffff:192.168.10.1",
     "64:ff9b::192.0.2.33",
     "fe80::1ff:fe23:4567:890a%eth0",
@@ -147,7 +149,12 @@ def test_every_prefilter_matches_its_pattern(fast: FastAnalyzer) -> None:
     assert set(PATTERN_PREFILTERS) <= fast.filtered
     assert {(name, "*") for name in RECOGNIZER_PREFILTERS} <= fast.filtered
     plans, _ = fast._plan("en", tuple(DEFAULT_ENTITIES))
-    unfiltered = [(plan.recognizer.name, p.name) for plan in plans for p in plan.patterns or [] if p.trigger is None]
+    unfiltered = [
+        (plan.recognizer.name, p.name)
+        for plan in plans
+        for p in plan.patterns or []
+        if p.trigger is None and not p.words
+    ]
     assert unfiltered == []
 
 
@@ -160,9 +167,10 @@ def test_prefiltered_patterns_match_exactly_where_the_full_pass_does(fast: FastA
             for t in texts:
                 full = [m.span() for m in p.compiled.finditer(t)]
                 hits += bool(full)
-                if p.trigger is None:
+                if p.trigger is None and not p.words:
                     continue
-                if p.trigger.search(t) is None or (p.words and not any(w in t.casefold() for w in p.words)):
+                absent = p.trigger is not None and p.trigger.search(t) is None
+                if absent or (p.words and not any(w in fold_case(t) for w in p.words)):
                     assert full == [], (plan.recognizer.name, p.name, t)
                 elif p.chunked:
                     windows = chunks_around(p.trigger, t)
@@ -191,6 +199,15 @@ def test_context_words_raise_scores_on_the_fast_path_too(fast: FastAnalyzer) -> 
     assert answers(cued) == answers(
         fast.engine.analyze("My phone is 415 555 0134 now", language="en", entities=entities)
     )
+
+
+def test_case_folding_reads_ascii_letters_as_ignorecase_does() -> None:
+    import regex
+
+    flags = regex.IGNORECASE | regex.DOTALL | regex.MULTILINE
+    for ch in ["\u0130", "\u212a", "\u017f", "K", "s", "\u0131", "\u00df"]:
+        letters = [c for c in string.ascii_lowercase if regex.fullmatch(c, ch, flags)]
+        assert letters == [] or fold_case(ch) == letters[0], ch
 
 
 def test_context_tokens_are_the_artifacts_tokens(fast: FastAnalyzer) -> None:

@@ -49,7 +49,7 @@ class Prefilter:
     whitespace-delimited chunk that holds a trigger instead of on the whole text."""
 
     fingerprint: str
-    trigger: str
+    trigger: str | None  # None: ``words`` alone (a chunked pattern needs a trigger)
     chunked: bool = False
     # ``runs``: a character class such that every match starts inside a maximal run of it,
     # and a try at some position of a run can only succeed if the try at the run's first
@@ -59,8 +59,9 @@ class Prefilter:
     also_at: str | None = None
     run_limit: int = 0
     # ``words``: besides the trigger, one of these must occur in the case-folded text (for
-    # patterns compiled case-blind; ``str.casefold`` folds at least what IGNORECASE does,
-    # so a miss is a proof). A substring test beats a case-blind regex alternation.
+    # case-blind patterns; :func:`fold_case` maps whatever IGNORECASE reads as an ASCII
+    # letter to that letter, so a miss is a proof). A substring test beats a case-blind
+    # regex alternation.
     words: tuple[str, ...] = ()
 
 
@@ -112,14 +113,15 @@ PATTERN_PREFILTERS: dict[tuple[str, str], Prefilter] = {
         _DIGIT,
         words=("phone", "tel", "mobile", "cell", "fax", "desk", "registered", "call me at", "text me at"),
     ),
-    ("SecretRecognizer", "openai_key"): Prefilter("3a1783da5f2d", r"sk-"),
-    ("SecretRecognizer", "aws_access_key"): Prefilter("cf6a67bec9c3", r"AKIA|ASIA"),
-    ("SecretRecognizer", "github_token"): Prefilter("4548d540615c", r"gh[pousr]_"),
-    ("SecretRecognizer", "slack_token"): Prefilter("f7554d3de541", r"xox[abprs]-"),
-    ("SecretRecognizer", "google_api_key"): Prefilter("141d7f101742", r"AIza"),
-    ("SecretRecognizer", "stripe_key"): Prefilter("3138053f44cd", r"_live_|_test_"),
-    ("SecretRecognizer", "jwt"): Prefilter("88f0f93c241b", r"eyJ"),
-    ("SecretRecognizer", "private_key"): Prefilter("93f239f6d1d3", r"PRIVATE KEY"),
+    # Secrets (case-blind): their fixed prefixes, as words in the case-folded text.
+    ("SecretRecognizer", "openai_key"): Prefilter("3a1783da5f2d", None, words=("sk-",)),
+    ("SecretRecognizer", "aws_access_key"): Prefilter("cf6a67bec9c3", None, words=("akia", "asia")),
+    ("SecretRecognizer", "github_token"): Prefilter("4548d540615c", None, words=tuple(f"gh{c}_" for c in "pousr")),
+    ("SecretRecognizer", "slack_token"): Prefilter("f7554d3de541", None, words=tuple(f"xox{c}-" for c in "abprs")),
+    ("SecretRecognizer", "google_api_key"): Prefilter("141d7f101742", None, words=("aiza",)),
+    ("SecretRecognizer", "stripe_key"): Prefilter("3138053f44cd", None, words=("_live_", "_test_")),
+    ("SecretRecognizer", "jwt"): Prefilter("88f0f93c241b", None, words=("eyj",)),
+    ("SecretRecognizer", "private_key"): Prefilter("93f239f6d1d3", None, words=("private key",)),
     # The look-behind is one of these words, then ":" or "=".
     ("SecretRecognizer", "assigned_secret"): Prefilter(
         "6b06e1d95b40", r"[:=]", words=("key", "secret", "token", "password", "passwd", "pwd")
@@ -151,6 +153,13 @@ class _RecognizerPlan:
     gate: Any  # compiled trigger for the whole recognizer, or None
     reads_artifacts: bool
     own_context_step: bool  # overrides enhance_using_context
+
+
+def fold_case(text: str) -> str:
+    """``text`` folded so that whatever a case-blind ``regex`` pattern reads as an ASCII
+    letter is that letter: ``str.casefold`` does so for every code point (checked over all
+    of Unicode) except U+0130 (dotted capital I), which it turns into "i" + U+0307."""
+    return text.casefold().replace("i\u0307", "i")
 
 
 _CHUNK_AFTER = regex.compile(rf"[^{_WS}]*")
@@ -206,7 +215,7 @@ class FastAnalyzer:
 
         def has_word(words: tuple[str, ...]) -> bool:
             if not folded:
-                folded.append(text.casefold())
+                folded.append(fold_case(text))
             return any(w in folded[0] for w in words)
 
         results: list[Any] = []
@@ -260,7 +269,7 @@ class FastAnalyzer:
                     pre = PATTERN_PREFILTERS.get((rec.name, p.name))
                     usable = pre is not None and pre.fingerprint == fingerprint(p.regex)
                     (self.filtered if usable else self.unfiltered).add((rec.name, p.name))
-                    trigger = self._trigger(pre.trigger, flags) if pre is not None and usable else None
+                    trigger = self._trigger(pre.trigger, flags) if pre is not None and usable and pre.trigger else None
                     chunked = pre is not None and usable and pre.chunked
                     plan = _PatternPlan(p.name, regex.compile(p.regex, flags), p.score, trigger, chunked)
                     if pre is not None and usable and (pre.runs is not None or pre.words):
@@ -280,7 +289,11 @@ class FastAnalyzer:
             pre = RECOGNIZER_PREFILTERS.get(rec.name)
             usable = pre is not None and pre.fingerprint == fingerprint(*(p.regex for p in rec.patterns))
             (self.filtered if usable else self.unfiltered).add((rec.name, "*"))
-            gate = self._trigger(pre.trigger, int(rec.global_regex_flags or 0)) if pre is not None and usable else None
+            gate = (
+                self._trigger(pre.trigger, int(rec.global_regex_flags or 0))
+                if pre is not None and usable and pre.trigger
+                else None
+            )
             return _RecognizerPlan(rec, None, gate, False, own_context)
         return _RecognizerPlan(rec, None, None, not text_only, own_context)
 
