@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 Tier = Literal["off", "exact", "semantic"]
 Partition = Literal["key", "team", "global"]
 SemanticMode = Literal["pairwise", "answer_groups"]
-VetoName = Literal["number", "negation", "entity", "direction", "qualifier", "polarity"]
-ALL_VETOES: tuple[VetoName, ...] = ("number", "negation", "entity", "direction", "qualifier", "polarity")
+VetoName = Literal["number", "negation", "entity", "direction", "qualifier", "polarity", "reference"]
+ALL_VETOES: tuple[VetoName, ...] = ("number", "negation", "entity", "direction", "qualifier", "polarity", "reference")
 
 # Picked on the tune part of the QQP calibration split (bench/train_cache_verifier.py): about
 # 12% of duplicates served with ~5% wrong hits by QQP's noisy labels (docs/cache.md).
