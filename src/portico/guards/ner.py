@@ -163,11 +163,15 @@ class Gazetteer:
         count = len(folded)
         marks = [""] * count
         free = 0  # the first token not inside a phrase found already
+        seen = self._phrases
         for i in compress(range(count), starts):
             if i < free:
                 continue
             for n in range(min(_MAX_PHRASE, count - i), 0, -1):
-                kind = self._phrase_kind(" ".join(folded[i : i + n]))
+                phrase = " ".join(folded[i : i + n])
+                kind = seen.get(phrase)
+                if kind is None:
+                    kind = self._phrase_kind(phrase)
                 if kind and (n > 1 or folded[i].isalpha()):
                     marks[i] = f"B-{kind}"
                     for j in range(i + 1, i + n):
