@@ -92,3 +92,16 @@ async def test_cascade_escalates_a_doubtful_answer() -> None:
     await RoutingStage(settings, call_model=doubtful)(ctx2, terminal)
     assert [m for m, _ in doubtful.calls] == ["small", "big"]
     assert ctx2.state["routing"]["check"].startswith("answer doubt")
+
+
+def test_a_long_digit_run_in_an_answer_is_cheap() -> None:
+    """A binary literal in generated code took the arithmetic regex 49 s of CPU (backtracking)."""
+    import time
+
+    from portico.routing.answer_signals import answer_signals
+
+    answer = "def f(num):\n    return num & 0b" + "10" * 100 + "\n# 2 * 3 = 6, 1,000 + 0.5 = 1,000.5"
+    started = time.process_time()
+    signals = answer_signals("Write a function that sets the even bits.", answer)
+    assert time.process_time() - started < 0.5
+    assert signals[3] == 2.0 and signals[4] == 0.0  # both steps found and right
