@@ -25,7 +25,7 @@ from portico.routing.prior import (
 )
 from portico.routing.stage import load_model
 
-WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"]
 
 
 def _prompt(rng: np.random.Generator, questions: int) -> str:
@@ -134,7 +134,7 @@ def test_fitter_keeps_the_prior_when_the_rows_are_noise() -> None:
 
 
 def test_fitter_refuses_rows_without_a_difference() -> None:
-    texts, weak, strong = _words_outcomes(40, 2)
+    texts, _weak, strong = _words_outcomes(40, 2)
     with pytest.raises(ValueError, match="nothing to learn"):
         fit_prompt_router(texts, strong, strong, _flat_prior())
 
@@ -145,9 +145,26 @@ def test_general_prior_is_packaged_and_linear() -> None:
     assert linear_part(prior) is not None
     assert load_model("general").meta == prior.meta
     # longer, multi-step prompts rank above a one-liner, as the held-out CV found
-    short, long = "Name a colour.", (
-        "A train leaves at 3 pm at 60 km/h and another at 4 pm at 80 km/h on the same track. "
-        "Explain step by step when the second catches up, and list every assumption you make."
+    short, long = (
+        "Name a colour.",
+        (
+            "A train leaves at 3 pm at 60 km/h and another at 4 pm at 80 km/h on the same track. "
+            "Explain step by step when the second catches up, and list every assumption you make."
+        ),
     )
     s = prior.scores([short, long])
     assert s[1] > s[0]
+
+
+def test_a_complexity_route_can_use_the_general_prior() -> None:
+    from portico.routing.settings import RoutingSettings
+    from portico.routing.stage import RoutingStage
+
+    from .conftest import ctx_for
+
+    route = {"name": "auto", "policy": "complexity", "fast": "small", "strong": "big", "artifact": "general"}
+    stage = RoutingStage(RoutingSettings.model_validate({"routes": [{**route, "threshold": {"strong_share": 0.3}}]}))
+    router = stage.routers["auto"]
+    short_route = router.decide(ctx_for("Hi."))
+    long_route = router.decide(ctx_for("Explain, step by step, " + "why the tides follow the moon " * 30))
+    assert (short_route.model, long_route.model) == ("small", "big")
