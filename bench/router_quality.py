@@ -15,7 +15,8 @@ every (task, pair) with a real gap (>= 0.05) after refitting its recipe without 
 outcomes *and* without either model of the pair on any task (leave-one-task-out x
 leave-one-pair-out); per held-out task, APGR is the mean over its pairs, per held-out pair the
 mean over its tasks. Beside it, in the same run: random (mean of 10 seeds), prompt length and
-the MMLU-trained complexity model (v3, which never saw RouterBench). The recipe itself (ridge
+the MMLU-trained complexity model (v3, which never saw RouterBench), and a ceiling that is not
+a router (each prompt's true difficulty: the share of the other nine models failing it). The recipe itself (ridge
 strength x weight on length) is chosen here from a fixed grid by the same held-out scores: the
 best worst unit against length, then the best mean; the run says if prior.py disagrees.
 ``heldout_min_apgr`` / ``heldout_mean_apgr`` are the general prior's.
@@ -58,7 +59,7 @@ from portico.routing.prior import (
 )
 from portico.routing.report import Prices, run_report, with_costs
 from portico.routing.routellm import is_test, load_gsm8k
-from portico.routing.routerbench import MIN_GAP, PAIRS, Task, load_tasks, short
+from portico.routing.routerbench import MIN_GAP, MODELS, PAIRS, Task, load_tasks, short
 
 FIT_SIZES = (50, 100, 200, 500)
 PRIOR_ALPHAS = (1.0, 10.0, 100.0)  # the grid the prior's recipe is chosen from, held out both ways
@@ -109,6 +110,8 @@ def main() -> None:
         "heldout_v3_min_apgr",
         "heldout_v3_mean_apgr",
         "heldout_prior_minus_length_min",
+        "heldout_ceiling_min_apgr",
+        "heldout_ceiling_mean_apgr",
         "gsm8k_cascade_cost_cut_at_95",
         "gsm8k_cascade_calibrated_cost_cut",
         "gsm8k_cascade_calibrated_quality",
@@ -189,12 +192,17 @@ def heldout_report(tasks: dict[str, Task], shared_routing: Path, console: Consol
     cells = [(t, p) for t in tasks.values() for p in PAIRS if t.gap(p) >= MIN_GAP]
     v3 = ComplexityModel.load()
     baselines: dict[str, dict[Cell, float]] = {"random": {}, "length": {}, "MMLU model (v3)": {}}
+    ceiling: dict[Cell, float] = {}
     for task, pair in cells:
         out = _outcomes(task, pair)
         key = (task.name, pair)
         baselines["random"][key] = _random_apgr(out)
         baselines["length"][key] = apgr(curve(np.array([len(p) for p in task.prompts], dtype=np.float64), out))
         baselines["MMLU model (v3)"][key] = apgr(curve(v3.scores(task.prompts), out))
+        # A ceiling, not a router: each prompt's true difficulty (the share of the other nine
+        # models failing it), which no router sees at run time.
+        others = [i for i, m in enumerate(MODELS) if m not in pair]
+        ceiling[key] = apgr(curve(1.0 - task.correct[:, others].mean(axis=1), out))
     length_units = _units(baselines["length"])
     # The selection: every recipe of the grid, scored held out both ways; the shipped one is the
     # best worst case against length (ties within 0.005 broken by the mean).
@@ -237,6 +245,7 @@ def heldout_report(tasks: dict[str, Task], shared_routing: Path, console: Consol
         **baselines,
         f"best-mean recipe a={best_mean[0]:g} w={best_mean[1]:g} (not shipped)": results[best_mean],
         "general prior (held out)": results[shipped],
+        "ceiling: others' failures (not a router)": ceiling,
     }
     table = Table(title="Held-out APGR per (task, pair): RouterBench; the prior fitted without the task and the pair")
     for col in ("task", "pair", "gap", *columns):
@@ -262,6 +271,7 @@ def heldout_report(tasks: dict[str, Task], shared_routing: Path, console: Consol
     worse = [u for u in prior_units if prior_units[u] < length_units[u]]
     console.print(f"held-out units where the general prior is below length: {worse or 'none'}")
     v3_units = per_unit["MMLU model (v3)"]
+    ceiling_units = per_unit["ceiling: others' failures (not a router)"]
     return {
         "heldout_min_apgr": min(prior_units.values()),
         "heldout_mean_apgr": float(np.mean(list(prior_units.values()))),
@@ -270,6 +280,8 @@ def heldout_report(tasks: dict[str, Task], shared_routing: Path, console: Consol
         "heldout_v3_min_apgr": min(v3_units.values()),
         "heldout_v3_mean_apgr": float(np.mean(list(v3_units.values()))),
         "heldout_prior_minus_length_min": min(prior_units[u] - length_units[u] for u in prior_units),
+        "heldout_ceiling_min_apgr": min(ceiling_units.values()),
+        "heldout_ceiling_mean_apgr": float(np.mean(list(ceiling_units.values()))),
     }
 
 
