@@ -122,3 +122,19 @@ def test_memory_exact_store_uses_its_clock() -> None:
         assert await store.get("k") is None
 
     asyncio.run(run())
+
+
+async def test_a_scope_lists_its_entries_with_their_answer_groups(backends: Backends) -> None:
+    store = backends.vectors
+    for key, text, group in (("e1", "how do I bake bread", "g1"), ("e2", "bread baking at home", "g1")):
+        base = entry(key, text)
+        await store.add("s1", SemanticEntry(base.entry_key, base.text, base.vector, base.expires_at, group))
+    await store.add("s2", entry("e3", "what is the capital of france"))
+    _, other = backends.make_replica()  # a second replica lists what the first one added
+    for view in (store, other):
+        assert await view.size("s1") == 2 and await view.size("s2") == 1
+        assert sorted((e.entry_key, e.group) for e in await view.entries("s1")) == [("e1", "g1"), ("e2", "g1")]
+        assert [e.group for e in await view.entries("s2")] == [""]
+    found = await other.search("s1", EMB.embed(["how do I bake bread"])[0], 1)
+    assert found[0].group == "g1"
+    assert await store.entries("nope") == [] and await store.size("nope") == 0

@@ -8,16 +8,19 @@ from portico.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from portico.cache.factory import build_cache_stage, build_semantic, build_stores
+    from portico.cache.group_tier import AnswerGroupTier
     from portico.cache.judge import Decision, SemanticJudge
     from portico.cache.keys import exact_key, partition_of, semantic_scope
     from portico.cache.memory import MemoryExactStore, MemoryVectorStore
     from portico.cache.protocols import CacheUnavailable, Candidate, ExactStore, SemanticEntry, VectorStore
     from portico.cache.semantic import SemanticCache, SemanticLookup
-    from portico.cache.settings import CacheRule, CacheSettings, SemanticSettings
+    from portico.cache.settings import AnswerGroupSettings, CacheRule, CacheSettings, SemanticSettings
     from portico.cache.stage import CacheStage, PriceFn
     from portico.cache.verifier import PairVerifier
 
 _HOMES = {
+    "AnswerGroupSettings": "settings",
+    "AnswerGroupTier": "group_tier",
     "CacheRule": "settings",
     "CacheSettings": "settings",
     "CacheStage": "stage",
@@ -43,6 +46,8 @@ _HOMES = {
     "semantic_scope": "keys",
 }
 __all__ = [
+    "AnswerGroupSettings",
+    "AnswerGroupTier",
     "CacheRule",
     "CacheSettings",
     "CacheStage",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from portico.cache.group_tier import AnswerGroupTier
 from portico.cache.judge import SemanticJudge
 from portico.cache.memory import MemoryExactStore, MemoryVectorStore
-from portico.cache.protocols import Embedder, ExactStore, VectorStore
+from portico.cache.protocols import Embedder, ExactStore, ScopeListing, VectorStore
 from portico.cache.semantic import SemanticCache
 from portico.cache.settings import CacheSettings
 from portico.cache.stage import CacheStage, PriceFn
@@ -37,7 +38,15 @@ def build_stores(settings: CacheSettings) -> tuple[ExactStore, VectorStore]:
 def build_semantic(
     settings: CacheSettings, store: VectorStore, embedder: Embedder, verifier: PairVerifier | None = None
 ) -> SemanticCache:
-    return SemanticCache(store, embedder, SemanticJudge(settings.semantic, verifier))
+    groups = None
+    if settings.semantic.mode == "answer_groups":
+        if not isinstance(store, ScopeListing):
+            raise ConfigError(
+                f"cache.semantic.mode answer_groups needs a vector store that lists its entries; "
+                f"{type(store).__name__} does not (use backend memory or redis)"
+            )
+        groups = AnswerGroupTier(settings.semantic.answer_groups, store)
+    return SemanticCache(store, embedder, SemanticJudge(settings.semantic, verifier), groups)
 
 
 def build_cache_stage(

@@ -1,9 +1,11 @@
 """Vetoes for the three kinds of wrong semantic hits that survive the embedding and the
 verifier on Quora pairs (read by hand in issue 19): a *direction swap* ("convert feet to
 metres" / "convert metres to feet"), an *added qualifier* (the same question plus "without
-a tutor", "in one week", "for free") and *polarity* ("is X allowed" / "is X banned").
-Each reads the surface text only; they are cheap regular expressions, run after the
-number, negation and entity vetoes."""
+a tutor", "in one week", "for free") and *polarity* ("is X allowed" / "is X banned"), plus
+a *reference* to something outside the text ("what is this plant?", "solve the problem
+below"): two such questions point at different pictures or problems, and one answer cannot
+serve both. Each reads the surface text only; they are cheap regular expressions, run after
+the number, negation and entity vetoes."""
 
 from __future__ import annotations
 
@@ -100,3 +102,29 @@ def polarity_differs(a: Signals, b: Signals) -> bool:
     """One side says a word and the other its opposite ("allowed" / "banned")."""
     ta, tb = a.token_set, b.token_set
     return any((x in ta) != (x in tb) and (y in ta) != (y in tb) and (x in ta) != (y in ta) for x, y in POLARITY)
+
+
+# Things a question shows rather than says; "this"/"these" before one of them (not followed by
+# a colon or a quote, which would give the thing inline), or "... below" / "the following ...".
+_SHOWN = (
+    r"question|problem|picture|pic|image|photo|video|plant|song|link|circuit|code|sentence|riddle|logo|room|"
+    r"hairstyle|spider|dream|compound|diagram|symbol|equation|paragraph|passage|screenshot|painting|graph|"
+    r"chart|demonstration|dog|cat|bird|insect|bug|flower|font|text|arabic|map|tattoo|quote|poem"
+)
+_EXTERNAL = re.compile(
+    rf"\b(?:this|these)\s+(?:[\w'-]+\s+){{0,2}}?(?:{_SHOWN})s?\b(?!\s*[:\"'“‘])"
+    rf"|\b(?:{_SHOWN})s?\s+(?:given\s+|mentioned\s+|shown\s+)?below\b"
+    rf"|\b(?:given|mentioned|shown|listed)\s+below\b"
+    rf"|\bthe following\s+(?:[\w'-]+\s+)?(?:{_SHOWN})s?\b(?!\s*[:\"'“‘])"
+)
+
+
+def _points_elsewhere(text: str) -> bool:
+    # Only in the opening sentence: after an earlier sentence "this problem" is the one it described.
+    match = _EXTERNAL.search(text.lower())
+    return match is not None and re.search(r"[.?!]\s", text[: match.start()]) is None
+
+
+def refers_elsewhere(a: Signals, b: Signals) -> bool:
+    """Either side points at a picture, problem or text it does not contain ("this plant")."""
+    return _points_elsewhere(a.text) or _points_elsewhere(b.text)

@@ -85,8 +85,17 @@ class MemoryVectorStore:
                 self._remove(scope, entry.entry_key)
                 continue
             self._lru.move_to_end((scope, entry.entry_key))
-            found.append(Candidate(entry.entry_key, entry.text, entry.vector, similarity))
+            found.append(Candidate(entry.entry_key, entry.text, entry.vector, similarity, entry.group))
         return found
+
+    async def entries(self, scope: str) -> list[SemanticEntry]:
+        index = self._scopes.get(scope)
+        now = self._clock()
+        return [] if index is None else [e for e in index.entries() if e.expires_at > now]
+
+    async def size(self, scope: str) -> int:
+        index = self._scopes.get(scope)
+        return 0 if index is None else len(index)
 
     def _remove(self, scope: str, entry_key: str) -> None:
         index = self._scopes.get(scope)

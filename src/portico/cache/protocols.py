@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -25,12 +25,14 @@ class ExactStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SemanticEntry:
-    """A cached question: its normalised text, vector and the exact key of its answer."""
+    """A cached question: its normalised text, vector and the exact key of its answer.
+    ``group`` names its answer (equal answers, equal group; "" when not recorded)."""
 
     entry_key: str
     text: str
     vector: Vector
     expires_at: float
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Candidate:
     text: str
     vector: Vector
     similarity: float
+    group: str = ""
 
 
 class VectorStore(Protocol):
@@ -49,6 +52,17 @@ class VectorStore(Protocol):
     async def search(self, scope: str, vector: Vector, k: int) -> list[Candidate]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ScopeListing(Protocol):
+    """A vector store that can list a scope's entries: the answer-group tier fits on them."""
+
+    async def entries(self, scope: str) -> list[SemanticEntry]: ...
+
+    async def size(self, scope: str) -> int:
+        """Entries in ``scope``, including those other replicas added."""
+        ...
 
 
 class Embedder(Protocol):

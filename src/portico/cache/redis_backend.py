@@ -89,6 +89,7 @@ class RedisVectorStore:
             "t": entry.text.encode(),
             "v": np.asarray(entry.vector, dtype=np.float32).tobytes(),
             "e": repr(entry.expires_at),
+            "g": entry.group.encode(),
         }
         stream = self._prefix + scope
         ttl_ms = max(1, int((entry.expires_at - time.time()) * 1000))
@@ -105,6 +106,14 @@ class RedisVectorStore:
     async def search(self, scope: str, vector: Vector, k: int) -> list[Candidate]:
         await _guard(lambda: self._catch_up(scope))
         return await self._mirror.search(scope, vector, k)
+
+    async def entries(self, scope: str) -> list[SemanticEntry]:
+        await _guard(lambda: self._catch_up(scope))
+        return await self._mirror.entries(scope)
+
+    async def size(self, scope: str) -> int:
+        await _guard(lambda: self._catch_up(scope))
+        return await self._mirror.size(scope)
 
     async def _catch_up(self, scope: str) -> None:
         stream = self._prefix + scope
@@ -131,4 +140,5 @@ def _entry(fields: dict[bytes, bytes]) -> SemanticEntry:
         text=fields[b"t"].decode(),
         vector=np.frombuffer(fields[b"v"], dtype=np.float32).copy(),
         expires_at=float(fields[b"e"]),
+        group=fields.get(b"g", b"").decode(),  # entries written before answer groups have none
     )

@@ -31,6 +31,9 @@ class ScopeIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def entries(self) -> list[SemanticEntry]:
+        return list(self._entries)
+
     def put(self, entry: SemanticEntry) -> None:
         row = self._row.get(entry.entry_key)
         if row is None:

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Tier = Literal["off", "exact", "semantic"]
 Partition = Literal["key", "team", "global"]
-VetoName = Literal["number", "negation", "entity", "direction", "qualifier", "polarity"]
-ALL_VETOES: tuple[VetoName, ...] = ("number", "negation", "entity", "direction", "qualifier", "polarity")
+SemanticMode = Literal["pairwise", "answer_groups"]
+VetoName = Literal["number", "negation", "entity", "direction", "qualifier", "polarity", "reference"]
+ALL_VETOES: tuple[VetoName, ...] = ("number", "negation", "entity", "direction", "qualifier", "polarity", "reference")
 
 # Picked on the tune part of the QQP calibration split (bench/train_cache_verifier.py): about
 # 12% of duplicates served with ~5% wrong hits by QQP's noisy labels (docs/cache.md).
@@ -28,12 +29,41 @@ class CacheRule(BaseModel):
     cache_sampled: bool | None = None
 
 
+class AnswerGroupSettings(BaseModel):
+    """``semantic.mode: answer_groups``: an FAQ's many questions per answer (docs/cache.md).
+    Defaults chosen on Banking77's training queries only (bench/cache_workload.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Wrong answers the calibration allows among held-out stored questions it would serve.
+    max_wrong_rate: float = Field(default=0.01, gt=0, lt=0.5)
+    # A scope gets a group model from this many stored questions on; below, the pairwise judge.
+    min_entries: int = Field(default=200, ge=10)
+    # Only groups with this many stored questions are served by the model (the rest: pairwise).
+    min_group_entries: int = Field(default=5, ge=2)
+    # A group is served only if one of its questions is among this many nearest ones ...
+    neighbours: int = Field(default=8, ge=1, le=64)
+    # ... at this cosine or above (a guard for questions far from everything stored).
+    min_similarity: float = Field(default=0.5, ge=0, le=1)
+    # Refit (in the background) once the scope's size moved by this share since the last fit.
+    refit_growth: float = Field(default=0.1, gt=0)
+    folds: int = Field(default=5, ge=2, le=20)
+    regularization: float = Field(default=30.0, gt=0)  # C of the logistic regression
+    # Larger scopes are fitted on a fixed-seed sample of this size (fit time grows linearly).
+    max_fit_entries: int = Field(default=20_000, ge=100)
+    max_scopes: int = Field(default=64, ge=1)  # fitted models kept in memory (LRU)
+
+
 class SemanticSettings(BaseModel):
     """The second tier: similar (not identical) current user turns in the same scope."""
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    # pairwise: each candidate judged on its own (open-ended traffic). answer_groups: questions
+    # that share a stored answer are decided together by a model fitted on the cache's entries.
+    mode: SemanticMode = "pairwise"
+    answer_groups: AnswerGroupSettings = Field(default_factory=AnswerGroupSettings)
     # Candidates below this cosine are never considered (cheap pre-filter before the verifier).
     min_similarity: float = Field(default=0.8, ge=0, le=1)
     # Without the verifier a candidate is served from this cosine on.

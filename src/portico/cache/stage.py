@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from portico.cache.answer_groups import answer_group, operator_group
 from portico.cache.keys import current_turn, exact_key, partition_of, semantic_scope
 from portico.cache.policy import HEADER, Directives, Policy, is_safe, resolve
 from portico.cache.protocols import CacheUnavailable, ExactStore, Vector
@@ -59,7 +60,7 @@ class CacheStage:
         self._flights = flights if flights is not None else SingleFlight()
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
-        directives = Directives.parse(ctx.headers.get(HEADER))
+        directives = Directives.of(ctx.headers)
         policy = resolve(self.settings, ctx)
         if policy.tier == "off" or not is_safe(ctx.request, policy, self.settings):
             if directives.only_if_cached:
@@ -122,8 +123,11 @@ class CacheStage:
         )
         if found.hit is None or decision is None:
             return None
-        raw = await self._get(found.hit.entry_key)
-        if raw is None:  # the answer expired or was evicted before its vector
+        for key in (found.hit.entry_key, *found.alternates):
+            raw = await self._get(key)
+            if raw is not None:
+                break
+        else:  # the answer expired or was evicted before its vector
             return None
         return self._serve(ctx, raw, "semantic", decision.similarity, started)
 
@@ -196,7 +200,11 @@ class CacheStage:
             await self.exact.set(plan.key, encode(response), ttl)
             if self.semantic is not None and plan.scope is not None and plan.turn is not None:
                 vector = plan.vector if plan.vector is not None else await self.semantic.embed(plan.turn)
-                await self.semantic.add(plan.scope, plan.turn, vector, plan.key, ttl)
+                group = ""
+                if self.semantic.groups is not None:
+                    named = plan.directives.group
+                    group = operator_group(named) if named else answer_group(response)
+                await self.semantic.add(plan.scope, plan.turn, vector, plan.key, ttl, group)
         except CacheUnavailable as exc:
             log.warning("cache store skipped: %s", exc)
 
@@ -214,7 +222,7 @@ class CacheStage:
     async def aclose(self) -> None:
         await self.exact.aclose()
         if self.semantic is not None:
-            await self.semantic.store.aclose()
+            await self.semantic.aclose()
 
     @staticmethod
     def _status(ctx: RequestContext, status: str) -> None:

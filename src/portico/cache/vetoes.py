@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from portico.cache.intent_vetoes import direction_swapped, polarity_differs, qualifier_added
+from portico.cache.intent_vetoes import direction_swapped, polarity_differs, qualifier_added, refers_elsewhere
 from portico.cache.signals import OPPOSITES, Signals
 
 VetoCheck = Callable[[Signals, Signals], bool]
@@ -38,6 +38,7 @@ VETOES: dict[str, VetoCheck] = {
     "direction": direction_swapped,
     "qualifier": qualifier_added,
     "polarity": polarity_differs,
+    "reference": refers_elsewhere,
 }
 
 
