@@ -6,7 +6,8 @@ PII: presidio_synth_v2.json, span overlap with matching type, per type and overa
 Portico's detector and for plain Presidio (same spaCy model, default recognizers and
 settings) run side by side. Recognizers and thresholds were tuned on the even template
 ids ("dev" half); the headline ``pii_f1`` is the odd template ids ("test" half).
-Injection (scored the way the gateway scores: rules, then the classifier): s-labs test
+Injection (scored the way the gateway scores: rules, then the cascade of guards.cascade: the
+fast static-token model, and the MiniLM model on texts at or above the escalation cut): s-labs test
 split (recall at the threshold giving <= 1% FPR, and at the shipped flag and block
 thresholds), neuralchemy test split (cross-dataset),
 XSTest's 250 safe prompts, and benign sources by group (scripts/benign_sources.py): the
@@ -49,6 +50,29 @@ from portico.guards.vault import PseudonymVault  # noqa: E402
 DATA = Path(os.environ.get("PORTICO_SHARED_DATA", ROOT.parent / "shared" / "data")) / "safety"
 CACHE = Path("/tmp/portico-cache")
 console = Console(width=140)
+
+# injection_v4 alone (no cascade; this bench at 23:11-23:15 UTC on 2026-12-07, commit ebf7e21).
+V4_ALONE = {
+    "injection_recall_at_1pct_fpr": 0.9543,
+    "injection_cross_recall": 0.9511,
+    "heldout_benign_fpr": 0.1062,
+    "heldout_benign_fpr_mean": 0.0391,
+    "injection_recall_at_block": 0.9496,
+    "injection_cross_recall_at_block": 0.9457,
+    "xstest_safe_fpr": 0.0,
+}
+V4_BENIGN = {
+    "gsm8k": 0.0007,
+    "mmlu": 0.0013,
+    "clinc150": 0.0200,
+    "qqp": 0.0053,
+    "arc": 0.0,
+    "winogrande": 0.0,
+    "banking77": 0.0107,
+    "mt_bench": 0.1062,
+    "mbpp": 0.0094,
+    "squad": 0.0016,
+}
 
 # The previous shipped models (injection_v3 / content_v3: MiniLM int8 embedding behind a
 # character screen), this bench at 22:15-22:45 on 2026-12-07 (load 10-14); printed beside
@@ -165,8 +189,21 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(path.open(encoding="utf-8")))
 
 
-def injection_scores(model: LinearTextClassifier, texts: list[str]) -> np.ndarray:
-    s = model.scores(texts)[:, 0]
+_RUNTIME = GuardRuntime()
+ESCALATED: dict[str, float] = {}  # set name -> share of its texts that went to the second stage
+
+
+def _embed(views: list[str]) -> np.ndarray:
+    from portico.embeddings.disk_cache import embed_with_disk_cache
+
+    return embed_with_disk_cache(_RUNTIME.embedder, views, CACHE)
+
+
+def injection_scores(texts: list[str], name: str = "") -> np.ndarray:
+    """Rules, then the cascade (the second stage's embeddings cached on disk between runs)."""
+    s, escalated = _RUNTIME.injection_cascade_scores(texts, _embed)
+    if name:
+        ESCALATED[name] = float(np.mean(escalated))
     rules = np.array([bool(match_rules(t)) for t in texts])
     return np.where(rules, 1.0, s)
 
@@ -182,20 +219,28 @@ def bench_injection() -> dict[str, float]:
     import benign_sources
 
     model = LinearTextClassifier(INJECTION_MODEL)
-    thr, block = model.thresholds["injection"], model.block_thresholds["injection"]
+    cascade = _RUNTIME.injection_cascade
+    thr, block = cascade.thresholds["injection"], cascade.block_thresholds["injection"]
     rows = read_csv(DATA / "injection_slabs/test.csv")
     st, sy = [r["text"] for r in rows], np.array([int(r["label"]) for r in rows])
-    ss = injection_scores(model, st)
+    ss = injection_scores(st)
+    fast = model.scores(st)[:, 0]
+    for label, mask in (("s-labs test attacks", sy == 1), ("s-labs test benign", sy == 0)):
+        ESCALATED[label] = float(np.mean(fast[mask] >= cascade.escalate))
     rec1, fpr1 = recall_at_fpr(ss, sy, 0.01)
     nc = [json.loads(line) for line in (DATA / "injection_neuralchemy/test.jsonl").open(encoding="utf-8")]
     nt, ny = [r["text"] for r in nc], np.array([int(r["label"]) for r in nc])
-    ns = injection_scores(model, nt)
+    ns = injection_scores(nt)
+    nfast = model.scores(nt)[:, 0]
+    for label, mask in (("neuralchemy test attacks", ny == 1), ("neuralchemy test benign", ny == 0)):
+        ESCALATED[label] = float(np.mean(nfast[mask] >= cascade.escalate))
     xs = read_csv(DATA / "xstest_prompts.csv")
     safe = [r["prompt"] for r in xs if r["label"] == "safe"]
-    xss = injection_scores(model, safe)
+    xss = injection_scores(safe, "xstest safe")
     table = Table(
-        title=f"Prompt injection ({model.version}; flag threshold {thr:.3f} from s-labs validation, "
-        f"block threshold {block:.3f} from the calibration sources)"
+        title=f"Prompt injection (cascade {model.version} -> {_RUNTIME.injection_second_stage.version}, "
+        f"rule {cascade.rule}, escalation at {cascade.escalate:.3f}; flag threshold {thr:.3f} from s-labs "
+        f"validation, block threshold {block:.3f} from the calibration sources)"
     )
     for c in ("set", "n", "recall", "FPR", "note"):
         table.add_column(c)
@@ -230,7 +275,17 @@ def bench_injection() -> dict[str, float]:
     console.print(f"neuralchemy misses (flag threshold) by category: {dict(cats.most_common(8))}")
 
     benign = Table(title="Benign text by source: share flagged (rules + classifier)")
-    for c in ("group", "source", "n", "flagged @flag", "flagged @block", "v3 @block", "example flagged"):
+    for c in (
+        "group",
+        "source",
+        "n",
+        "escalated",
+        "flagged @flag",
+        "flagged @block",
+        "v4 @block",
+        "v3 @block",
+        "example flagged",
+    ):
         benign.add_column(c)
     heldout: dict[str, float] = {}
     out: dict[str, float] = {}
@@ -241,15 +296,17 @@ def bench_injection() -> dict[str, float]:
     )
     for group, sources in groups:
         for name, texts in benign_sources.load(sources, DATA.parent).items():
-            scores = injection_scores(model, texts)
+            scores = injection_scores(texts, name)
             at_flag, at_block = float(np.mean(scores >= thr)), float(np.mean(scores >= block))
             worst = texts[int(np.argmax(scores))] if at_block else ""
             benign.add_row(
                 group,
                 name,
                 str(len(texts)),
+                f"{ESCALATED[name]:.4f}",
                 f"{at_flag:.4f}",
                 f"{at_block:.4f}",
+                f"{V4_BENIGN.get(name, float('nan')):.4f}",
                 f"{BASELINE_BENIGN.get(name, float('nan')):.4f}",
                 worst[:70].replace("\n", " "),
             )
@@ -257,6 +314,7 @@ def bench_injection() -> dict[str, float]:
             if group == "held out":
                 heldout[name] = at_block
     console.print(benign)
+    console.print("share escalated to the second stage: " + ", ".join(f"{k} {v:.4f}" for k, v in ESCALATED.items()))
     return {
         "injection_recall_at_1pct_fpr": rec1,
         "injection_cross_recall": nrec,
@@ -376,12 +434,13 @@ def main() -> None:
         res.update(bench_content())
     if only is None:
         res.update(bench_roundtrip())
-    table = Table(title="Headline figures beside the previous models' (injection_v3 / content_v3)")
-    for c in ("figure", "now", "before"):
+    table = Table(title="Headline figures: now (cascade) beside injection_v4 alone and v3 (injection_v3 / content_v3)")
+    for c in ("figure", "now", "v4 alone", "v3"):
         table.add_column(c)
     for k, before in BASELINE.items():
         if k in res:
-            table.add_row(k, f"{res[k]:.4f}", f"{before:.4f}")
+            v4 = V4_ALONE.get(k)
+            table.add_row(k, f"{res[k]:.4f}", "" if v4 is None else f"{v4:.4f}", f"{before:.4f}")
     console.print(table)
     if only is not None:
         return

@@ -32,6 +32,7 @@ from rich.table import Table  # noqa: E402
 
 from portico.guards import GuardRuntime, GuardSettings, GuardStage  # noqa: E402
 from portico.guards.factory import build_guard  # noqa: E402
+from portico.guards.runtime import ESCALATED_STATE  # noqa: E402
 from portico.pipeline import Pipeline, Reply, RequestContext  # noqa: E402
 from portico.types import ChatMessage, ChatRequest, ChatResponse, Choice, ResponseMessage  # noqa: E402
 
@@ -166,6 +167,9 @@ async def main(runs: int) -> None:
         result[f"guard_p50_ms_{size}tok"] = float(np.percentile(g, 50))
         result[f"guard_cpu_p95_ms_{size}tok"] = float(np.percentile(cpu, 95))
         result[f"plain_p95_ms_{size}tok"] = float(np.percentile(p, 95))
+        # 1 if this text's injection score went to the cascade's MiniLM stage (it should not:
+        # the figures above are the fast path's).
+        result[f"escalated_{size}tok"] = float(_escalates(runtime, text))
     console.print(table)
     console.print(
         "injection and content share one n-gram count and one tokenization per text inside the stage; "
@@ -191,19 +195,28 @@ async def main(runs: int) -> None:
     # Real prompts of a source nothing was trained or set on (MT-Bench's 160 turns).
     heldout = heldout_prompts()
     if heldout:
-        times, cpu_times = [], []
+        times, cpu_times, escalated = [], [], []
         for i, text in enumerate(heldout):
             ctx = RequestContext(f"h{i}", ChatRequest(model="m", messages=[ChatMessage(role="user", content=text)]))
             c0, t0 = time.process_time(), time.perf_counter()
             await guarded(ctx)
             times.append((time.perf_counter() - t0) * 1000)
             cpu_times.append((time.process_time() - c0) * 1000)
+            escalated.append(bool(ctx.state.get(ESCALATED_STATE)))
+        esc = np.array(escalated)
+        result["escalated_share_mtbench"] = float(esc.mean())
+        if esc.any():
+            result["guard_p50_ms_mtbench_escalated"] = float(np.percentile(np.array(times)[esc], 50))
+        result["guard_p50_ms_mtbench_fast"] = float(np.percentile(np.array(times)[~esc], 50))
         result["guard_p95_ms_mtbench"] = float(np.percentile(times, 95))
         result["guard_p50_ms_mtbench"] = float(np.percentile(times, 50))
         result["guard_cpu_p95_ms_mtbench"] = float(np.percentile(cpu_times, 95))
         console.print(
             f"MT-Bench turns (held out, {len(heldout)}): guards p50 {result['guard_p50_ms_mtbench']:.1f} / "
-            f"p95 {result['guard_p95_ms_mtbench']:.1f} ms (CPU p95 {result['guard_cpu_p95_ms_mtbench']:.1f} ms)"
+            f"p95 {result['guard_p95_ms_mtbench']:.1f} ms (CPU p95 {result['guard_cpu_p95_ms_mtbench']:.1f} ms); "
+            f"escalated to MiniLM {result['escalated_share_mtbench']:.3f} (p50 "
+            f"{result.get('guard_p50_ms_mtbench_escalated', float('nan')):.1f} ms; fast path p50 "
+            f"{result['guard_p50_ms_mtbench_fast']:.1f} ms)"
         )
     console.print(
         f"Before (injection_v3 / content_v3 with the int8 MiniLM, quiet machine, 22:13 7 Dec): "
@@ -222,6 +235,10 @@ async def main(runs: int) -> None:
         "guard_cpu_p95_ms_300tok",
         "guard_p95_ms_mtbench",
         "guard_cpu_p95_ms_mtbench",
+        "escalated_share_mtbench",
+        "escalated_50tok",
+        "escalated_300tok",
+        "escalated_2000tok",
         "pii_p50_ms_300tok",
         "pii_p95_ms_300tok",
         "pii_presidio_p50_ms_300tok",
@@ -265,6 +282,13 @@ def pii_speed(runtime: GuardRuntime, texts: dict[int, str], runs: int, console: 
         out[f"pii_presidio_p50_ms_{size}tok"], out[f"pii_presidio_p95_ms_{size}tok"] = row["presidio"]
     console.print(table)
     return out
+
+
+def _escalates(runtime: GuardRuntime, text: str) -> bool:
+    """Whether the injection cascade sends ``text`` to its MiniLM stage."""
+    ctx = RequestContext("e", ChatRequest(model="m", messages=[ChatMessage(role="user", content=text)]))
+    runtime.injection_score(text, ctx)
+    return bool(ctx.state.get(ESCALATED_STATE))
 
 
 def heldout_prompts() -> list[str]:

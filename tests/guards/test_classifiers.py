@@ -98,8 +98,8 @@ async def test_a_short_benign_text_is_not_judged_by_one_word(runtime: GuardRunti
 
 
 def test_block_cut_is_at_least_the_flag_cut(runtime: GuardRuntime) -> None:
-    model = runtime.injection_model
-    assert model.block_thresholds["injection"] >= model.thresholds["injection"]
+    for cuts in (runtime.injection_model, runtime.injection_cascade):
+        assert cuts.block_thresholds["injection"] >= cuts.thresholds["injection"]
 
 
 async def test_between_the_cuts_a_blocking_guard_only_flags(runtime: GuardRuntime) -> None:

@@ -10,7 +10,8 @@ from portico.pipeline import RequestContext
 
 
 class InjectionGuard:
-    """Two cuts on the classifier's score, both shipped with the model: the *flag* cut
+    """Two cuts on the cascade's score (``guards.cascade``: the fast model, and MiniLM on
+    texts it scores near or above the cuts), both shipped with the cascade: the *flag* cut
     (<= 1% FPR on the injection sets' validation split) and the stricter *block* cut
     (set on benign sources the model never trained on). With ``action=block`` a score at
     or above the block cut blocks and one between the two cuts is flagged (recorded, let
@@ -36,7 +37,7 @@ class InjectionGuard:
 
     @property
     def flag_threshold(self) -> float:
-        shipped = self._runtime.injection_model.thresholds["injection"]
+        shipped = self._runtime.injection_cascade.thresholds["injection"]
         if self.action is Action.FLAG and self._threshold is not None:
             return self._threshold
         return shipped if self._threshold is None else min(shipped, self._threshold)
@@ -47,11 +48,11 @@ class InjectionGuard:
         if self._threshold is not None:
             return self._threshold
         if self.action is Action.BLOCK:
-            return self._runtime.injection_model.block_thresholds["injection"]
+            return self._runtime.injection_cascade.block_thresholds["injection"]
         return self.flag_threshold
 
     def score(self, text: str, ctx: RequestContext | None = None) -> float:
-        return float(self._runtime.classify(self._runtime.injection_model, text, ctx)[0])
+        return self._runtime.injection_score(text, ctx)
 
     async def check(self, text: str, ctx: RequestContext) -> Verdict:
         rules = [Finding("rule:" + r) for r in match_rules(text)] if self._rules else []

@@ -71,10 +71,10 @@ class Moderator:
         self.runtime = runtime
 
     def moderate(self, texts: list[str]) -> list[dict[str, Any]]:
-        content, injection = self.runtime.content_model, self.runtime.injection_model
+        content = self.runtime.content_model
         ids = token_ids(texts)
         content_scores = content.scores(texts, ids=ids)
-        injection_scores = injection.scores(texts, ids=ids)[:, 0]
+        injection_scores, _ = self.runtime.injection_cascade_scores(texts)
         results = []
         for i, text in enumerate(texts):
             scores = dict.fromkeys(OPENAI_CATEGORIES, 0.0)
@@ -86,7 +86,7 @@ class Moderator:
                     flags[name] = scores[name] >= content.thresholds[label]
             inj = float(injection_scores[i])
             scores[INJECTION] = round(inj, 6)
-            flags[INJECTION] = bool(match_rules(text)) or inj >= injection.thresholds["injection"]
+            flags[INJECTION] = bool(match_rules(text)) or inj >= self.runtime.injection_cascade.thresholds["injection"]
             results.append(
                 {
                     "flagged": any(flags.values()),

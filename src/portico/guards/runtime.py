@@ -1,33 +1,51 @@
-"""The heavy, shared parts of the guards (Presidio analyzer, classifiers), each built lazily
-on first use and then kept for the life of the process. Create one ``GuardRuntime`` per
-process and pass it to every GuardStage and to the CLI."""
+"""The heavy, shared parts of the guards (Presidio analyzer, classifiers, the MiniLM
+embedder of the injection cascade's second stage), each built lazily on first use and then
+kept for the life of the process. Create one ``GuardRuntime`` per process and pass it to
+every GuardStage and to the CLI."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
+
+from portico.guards.cascade import CascadeConfig
 from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, FloatArray, LinearTextClassifier
+from portico.guards.embedding_classifier import INJECTION_EMBEDDING_MODEL, EmbeddingTextClassifier
 from portico.guards.tokens import token_ids
 from portico.pipeline import RequestContext
 
 if TYPE_CHECKING:
+    from portico.embeddings import MiniLMEmbedder
     from portico.guards.settings import PiiNer
 
 _FEATURES_STATE = "guards.text_features"
+_EMBED_STATE = "guards.embeddings"
+# Per request: texts whose injection score went through the second stage (observability, tests).
+ESCALATED_STATE = "guards.escalated"
+
+Embed = Callable[[list[str]], npt.NDArray[np.float32]]
 
 
 class GuardRuntime:
     """Lazily built guard models."""
 
-    def __init__(self, ner: PiiNer = "tagger", *, fast_pii: bool = True) -> None:
+    def __init__(
+        self, ner: PiiNer = "tagger", *, fast_pii: bool = True, embedder: MiniLMEmbedder | None = None
+    ) -> None:
         self.ner = ner
+        self._embedder = embedder
         # False: Presidio's own AnalyzerEngine.analyze, the baseline FastAnalyzer is tested
         # and benchmarked against (same recognizers, same answers, several times slower).
         self.fast_pii = fast_pii
         self._analyzer: Any = None
         self._injection: LinearTextClassifier | None = None
         self._content: LinearTextClassifier | None = None
+        self._second: EmbeddingTextClassifier | None = None
+        self._cascade: CascadeConfig | None = None
         self._lock = threading.Lock()
 
     @property
@@ -59,6 +77,29 @@ class GuardRuntime:
         return self._injection
 
     @property
+    def embedder(self) -> MiniLMEmbedder:
+        """The int8 MiniLM the second stage was trained with (loaded on first escalation)."""
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    from portico.embeddings import MiniLMEmbedder
+
+                    self._embedder = MiniLMEmbedder(quantized=True)
+        return self._embedder
+
+    @property
+    def injection_second_stage(self) -> EmbeddingTextClassifier:
+        if self._second is None:
+            self._second = EmbeddingTextClassifier(INJECTION_EMBEDDING_MODEL)
+        return self._second
+
+    @property
+    def injection_cascade(self) -> CascadeConfig:
+        if self._cascade is None:
+            self._cascade = CascadeConfig.load()
+        return self._cascade
+
+    @property
     def content_model(self) -> LinearTextClassifier:
         if self._content is None:
             self._content = LinearTextClassifier(CONTENT_MODEL)
@@ -75,6 +116,7 @@ class GuardRuntime:
         if classifiers:
             self.classify(self.injection_model, "warm up")
             self.classify(self.content_model, "warm up")
+            self.injection_cascade_scores(["warm up"], force=True)
 
     def classify(self, model: LinearTextClassifier, text: str, ctx: RequestContext | None = None) -> FloatArray:
         """``model``'s probabilities for ``text``. The n-gram counts and token ids are
@@ -88,3 +130,41 @@ class GuardRuntime:
             features = memo[key] = (model.counts([text]), token_ids([text]))
         row: FloatArray = model.scores([text], *features)[0]
         return row
+
+    def injection_score(self, text: str, ctx: RequestContext | None = None) -> float:
+        """The injection cascade's score for ``text``: the fast model's, or, at or above the
+        escalation cut, the rule's combination with the second stage (MiniLM). The n-gram
+        counts and token ids come from the per-request memo shared with content; the
+        embedding is memoised per request too."""
+        fast = self.classify(self.injection_model, text, ctx)
+        cascade = self.injection_cascade
+        if float(fast[0]) < cascade.escalate:
+            return float(fast[0])
+        second = self.injection_second_stage
+        (view,) = second.views([text])
+        memo: dict[str, npt.NDArray[np.float32]] = ctx.state.setdefault(_EMBED_STATE, {}) if ctx is not None else {}
+        vec = memo.get(view)
+        if vec is None:
+            vec = memo[view] = np.asarray(self.embedder.embed([view]), dtype=np.float32)
+        if ctx is not None:
+            ctx.state.setdefault(ESCALATED_STATE, set()).add(text)
+        return float(cascade.final(fast, second.scores([text], vec)[0])[0])
+
+    def injection_cascade_scores(
+        self, texts: Sequence[str], embed: Embed | None = None, *, force: bool = False
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Batch form of :meth:`injection_score` (benchmarks, /v1/moderations): scores and
+        which texts escalated. ``embed`` (views -> vectors) replaces the runtime's embedder,
+        e.g. with a disk cache; ``force`` escalates every text (warm-up)."""
+        texts = list(texts)
+        fast = self.injection_model.scores(texts)[:, 0]
+        cascade = self.injection_cascade
+        escalated = np.ones(len(texts), dtype=bool) if force else fast >= cascade.escalate
+        out = fast.copy()
+        idx = np.flatnonzero(escalated)
+        if len(idx):
+            second = self.injection_second_stage
+            chosen = [texts[i] for i in idx]
+            vectors = (embed or self.embedder.embed)(second.views(chosen))
+            out[idx] = cascade.final(fast[idx], second.scores(chosen, vectors)[:, 0])
+        return out, escalated

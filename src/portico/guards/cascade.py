@@ -1,0 +1,58 @@
+"""The injection guard as a cascade: the fast static-token model (``injection_v4``, ~2 ms,
+no transformer) scores every text; only a text it scores at or above the *escalation* cut
+pays for the MiniLM pass of the second stage (``injection_v3``, see
+``guards.embedding_classifier``), and its final score combines both (``rule``).
+
+Why: the fast model alone flags about twice as much instruction-shaped benign text as the
+MiniLM model; the MiniLM model alone costs 10-20 ms per text. The escalation cut is set so
+that 99.5% of the s-labs validation attacks (out-of-fold scores) reach the second stage,
+so the fast path only clears text the fast model is confident about; most benign traffic
+never escalates. Cuts and rule live in ``data/injection_cascade.json``, written by
+``scripts/select_guard_cascade.py`` from s-labs validation and the calibration sources."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from portico.guards.classifier import DATA_DIR, FloatArray
+
+CASCADE_CONFIG = DATA_DIR / "injection_cascade.json"
+# The combining rules compared (a small set, chosen between on validation only): the
+# second stage's score alone, or the mean of both probabilities.
+RULES = ("second", "mean")
+
+
+def combine(rule: str, fast: Any, second: Any) -> Any:
+    """The final score of an escalated text."""
+    if rule == "second":
+        return second
+    if rule == "mean":
+        return (np.asarray(fast) + np.asarray(second)) / 2.0
+    raise ValueError(f"unknown cascade rule {rule!r}")
+
+
+class CascadeConfig:
+    """The cascade's escalation cut, rule and its own flag / block cuts."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.escalate = float(data["escalate"])
+        self.rule = str(data["rule"])
+        if self.rule not in RULES:
+            raise ValueError(f"unknown cascade rule {self.rule!r}")
+        self.thresholds: dict[str, float] = {k: float(v) for k, v in data["thresholds"].items()}
+        self.block_thresholds: dict[str, float] = {k: float(v) for k, v in data["block_thresholds"].items()}
+        self.meta = data
+
+    @classmethod
+    def load(cls) -> CascadeConfig:
+        return cls(json.loads(CASCADE_CONFIG.read_text(encoding="utf-8")))
+
+    def final(self, fast: FloatArray, second: FloatArray | None) -> FloatArray:
+        """The cascade's score: ``fast`` when not escalated (``second`` None), else the rule's."""
+        if second is None:
+            return fast
+        out: FloatArray = np.asarray(combine(self.rule, fast, second), dtype=np.float32)
+        return out
