@@ -122,8 +122,9 @@ async def main(runs: int) -> None:
         table.add_column(c, justify="right")
     result: dict[str, float] = {}
     specs = GuardSettings.model_validate(CONFIG).default.input
+    texts: dict[int, str] = {}
     for size in (50, 300, 2000):
-        text = prompt(size, count, rng)
+        text = texts[size] = prompt(size, count, rng)
         await timed(guarded, text, 3)  # warm caches for this size
         p = await timed(plain, text, runs)
         g = await timed(guarded, text, runs)
@@ -191,6 +192,7 @@ async def main(runs: int) -> None:
             f"MT-Bench turns (held out, {len(heldout)}): guards p50 {result['guard_p50_ms_mtbench']:.1f} / "
             f"p95 {result['guard_p95_ms_mtbench']:.1f} ms; {embedded} needed the embedding"
         )
+    result.update(pii_speed(runtime, texts, runs, console))
     keys = [
         "guard_p95_ms_300tok",
         "guard_p50_ms_300tok",
@@ -201,8 +203,49 @@ async def main(runs: int) -> None:
         "added_p95_ms_300tok_parallel",
         "guard_p95_ms_mtbench",
         "embedded_share_mtbench",
+        "pii_p50_ms_300tok",
+        "pii_p95_ms_300tok",
+        "pii_presidio_p50_ms_300tok",
+        "pii_p95_ms_2000tok",
     ]
     print("RESULT " + " ".join(f"{k}={result[k]:.2f}" for k in keys if k in result))
+
+
+def pii_speed(runtime: GuardRuntime, texts: dict[int, str], runs: int, console: Console) -> dict[str, float]:
+    """PII detection alone, on the gateway's path (FastAnalyzer) and, as the baseline, on
+    Presidio's own AnalyzerEngine.analyze with the same recognizers and tagger (the answers
+    are the same: tests/guards/test_fast_analyzer.py). CPU time of this thread, so that
+    other processes on the machine inflate the figures less than they do wall time."""
+    from portico.guards.fast_analyzer import FastAnalyzer
+    from portico.guards.pii import PiiDetector
+
+    analyzer = runtime.analyzer
+    engine = analyzer.engine if isinstance(analyzer, FastAnalyzer) else analyzer
+    detectors = {"fast": PiiDetector(analyzer), "presidio": PiiDetector(engine)}
+    table = Table(title=f"PII detection alone, CPU ms per text, {runs} runs each")
+    for c in ("tokens", "fast p50", "fast p95", "Presidio analyze p50", "Presidio analyze p95", "ratio p50"):
+        table.add_column(c, justify="right")
+    out: dict[str, float] = {}
+    for size, text in texts.items():
+        row = {}
+        for name, detector in detectors.items():
+            for _ in range(3):
+                detector.detect(text)
+            times = []
+            for _ in range(runs):
+                t0 = time.thread_time()
+                detector.detect(text)
+                times.append((time.thread_time() - t0) * 1000)
+            row[name] = (float(np.percentile(times, 50)), float(np.percentile(times, 95)))
+        table.add_row(
+            str(size),
+            *(f"{v:.2f}" for v in (*row["fast"], *row["presidio"])),
+            f"{row['fast'][0] / row['presidio'][0]:.2f}",
+        )
+        out[f"pii_p50_ms_{size}tok"], out[f"pii_p95_ms_{size}tok"] = row["fast"]
+        out[f"pii_presidio_p50_ms_{size}tok"], out[f"pii_presidio_p95_ms_{size}tok"] = row["presidio"]
+    console.print(table)
+    return out
 
 
 def heldout_prompts() -> list[str]:

@@ -31,6 +31,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[PorticoApp, httpx.AsyncC
         storage={"enabled": True, "url": f"sqlite+aiosqlite:///{tmp_path}/m.db", "wal_dir": str(tmp_path / "wal")},
         metrics={"access": "key"},
         files={"dir": str(tmp_path / "files")},
+        cache={"enabled": True, "tier": "exact"},  # its /admin/cache routes (no embedder needed)
     )
     app = PorticoApp(assemble(settings))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
@@ -70,6 +71,7 @@ async def test_every_route_declares_a_level_and_the_door_enforces_it(
         ("GET", "/v1/models"),
         ("GET", "/admin/keys"),
         ("GET", "/admin/circuits"),
+        ("POST", "/admin/cache/entries"),
         ("GET", "/healthz"),
         ("GET", "/metrics"),
     }

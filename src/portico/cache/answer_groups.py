@@ -2,9 +2,11 @@
 choose between answers instead of judging one (question, question) pair at a time.
 
 Entries whose stored answers are identical (the hash of the whitespace-normalised answer)
-form a group. A multinomial logistic regression over the MiniLM vectors of a scope's stored
-questions, labelled by group, names the group of a new question. Its answer is served only
-when the model's probability clears a threshold the cache calibrates on its own entries:
+form a group, unless the request named its group (``x-portico-cache-group``, or ``portico
+cache warm``): then the operator's name is the group. A multinomial logistic regression over
+the MiniLM vectors of a scope's stored questions, labelled by group, names the group of a
+new question. Its answer is served only when the model's probability clears a threshold the
+cache calibrates on its own entries:
 k-fold cross-validation over the stored questions, the loosest threshold whose held-out
 wrong-answer rate (one-sided 95% Wilson upper bound) stays under ``max_wrong_rate``. A
 held-out question whose group has no other member counts as wrong when served, which is
@@ -42,6 +44,13 @@ def answer_group(response: ChatResponse) -> str:
         for call in choice.message.tool_calls or []:
             parts.append(orjson.dumps(call.function.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS).decode())
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def operator_group(name: str) -> str:
+    """The group of an answer stored with ``x-portico-cache-group: name``: the operator's name,
+    whatever the answer's text (an LLM's answers to one FAQ differ in wording). The prefix
+    keeps a name apart from the answer hashes (which never contain ':')."""
+    return "name:" + name
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from portico.cache.settings import CacheSettings, Tier
 from portico.errors import InvalidRequest
@@ -10,7 +10,9 @@ from portico.pipeline import RequestContext
 from portico.types import ChatRequest
 
 HEADER = "x-portico-cache"
+GROUP_HEADER = "x-portico-cache-group"
 _DIRECTIVES = frozenset({"no-store", "no-cache", "only-if-cached"})
+MAX_GROUP_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,14 @@ class Directives:
     no_store: bool = False
     no_cache: bool = False
     only_if_cached: bool = False
+    group: str | None = None  # x-portico-cache-group: the answer group a stored answer joins
+
+    @classmethod
+    def of(cls, headers: dict[str, str]) -> Directives:
+        """Both cache request headers, validated (a bad value is the client's 400)."""
+        parsed = cls.parse(headers.get(HEADER))
+        group = parse_group(headers.get(GROUP_HEADER))
+        return parsed if group is None else replace(parsed, group=group)
 
     @classmethod
     def parse(cls, value: str | None) -> Directives:
@@ -34,6 +44,20 @@ class Directives:
                 param=HEADER,
             )
         return cls("no-store" in names, "no-cache" in names, "only-if-cached" in names)
+
+
+def parse_group(value: str | None) -> str | None:
+    """An operator's group name: 1-64 printable ASCII characters (spaces inside allowed).
+    It names a class of the group model, so it is kept short and loggable."""
+    if value is None:
+        return None
+    name = value.strip()
+    if not name or len(name) > MAX_GROUP_CHARS or not (name.isascii() and name.isprintable()):
+        raise InvalidRequest(
+            f"{GROUP_HEADER} must be 1-{MAX_GROUP_CHARS} printable ASCII characters, e.g. 'refunds'",
+            param=GROUP_HEADER,
+        )
+    return name
 
 
 @dataclass(frozen=True, slots=True)

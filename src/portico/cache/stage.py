@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from portico.cache.answer_groups import answer_group
+from portico.cache.answer_groups import answer_group, operator_group
 from portico.cache.keys import current_turn, exact_key, partition_of, semantic_scope
 from portico.cache.policy import HEADER, Directives, Policy, is_safe, resolve
 from portico.cache.protocols import CacheUnavailable, ExactStore, Vector
@@ -60,7 +60,7 @@ class CacheStage:
         self._flights = flights if flights is not None else SingleFlight()
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Reply:
-        directives = Directives.parse(ctx.headers.get(HEADER))
+        directives = Directives.of(ctx.headers)
         policy = resolve(self.settings, ctx)
         if policy.tier == "off" or not is_safe(ctx.request, policy, self.settings):
             if directives.only_if_cached:
@@ -200,7 +200,10 @@ class CacheStage:
             await self.exact.set(plan.key, encode(response), ttl)
             if self.semantic is not None and plan.scope is not None and plan.turn is not None:
                 vector = plan.vector if plan.vector is not None else await self.semantic.embed(plan.turn)
-                group = answer_group(response) if self.semantic.groups is not None else ""
+                group = ""
+                if self.semantic.groups is not None:
+                    named = plan.directives.group
+                    group = operator_group(named) if named else answer_group(response)
                 await self.semantic.add(plan.scope, plan.turn, vector, plan.key, ttl, group)
         except CacheUnavailable as exc:
             log.warning("cache store skipped: %s", exc)

@@ -15,8 +15,9 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -63,15 +64,26 @@ def split_words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A word, a line break or one punctuation character (a tuple: cheap to build)."""
+
     start: int
     end: int
     text: str
 
 
 def tokenize(text: str) -> list[Token]:
-    return [Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    # findall + find is about twice as fast as a match object per token; only spaces and
+    # tabs are skipped between tokens, so the next occurrence from ``pos`` is the token.
+    out: list[Token] = []
+    pos = 0
+    find = text.find
+    new = tuple.__new__  # Token(...) goes through a Python-level __new__
+    for word in _TOKEN.findall(text):
+        start = find(word, pos)
+        pos = start + len(word)
+        out.append(new(Token, (start, pos, word)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,22 +160,24 @@ class Gazetteer:
         ``starts`` (whether each word begins a listed phrase) may come from the token cache."""
         if starts is None:
             starts = [self.starts_phrase(w) for w in folded]
-        marks = [""] * len(folded)
-        i = 0
-        while i < len(folded):
-            if not starts[i]:
-                i += 1
+        count = len(folded)
+        marks = [""] * count
+        free = 0  # the first token not inside a phrase found already
+        seen = self._phrases
+        for i in compress(range(count), starts):
+            if i < free:
                 continue
-            for n in range(min(_MAX_PHRASE, len(folded) - i), 0, -1):
-                kind = self._phrase_kind(" ".join(folded[i : i + n]))
+            for n in range(min(_MAX_PHRASE, count - i), 0, -1):
+                phrase = " ".join(folded[i : i + n])
+                kind = seen.get(phrase)
+                if kind is None:
+                    kind = self._phrase_kind(phrase)
                 if kind and (n > 1 or folded[i].isalpha()):
                     marks[i] = f"B-{kind}"
                     for j in range(i + 1, i + n):
                         marks[j] = f"I-{kind}"
-                    i += n
+                    free = i + n
                     break
-            else:
-                i += 1
         return marks
 
     def _phrase_kind(self, phrase: str) -> str:
@@ -316,6 +330,11 @@ def spans_from_labels(
     spans: list[TaggedSpan] = []
     kind, start, end, scores = "", 0, 0, [0.0]
     for i, (tok, lab) in enumerate(zip(tokens, labels, strict=True)):
+        if lab == "O":  # most tokens: only closes an open span
+            if kind:
+                spans.append(TaggedSpan(kind, start, end, sum(scores) / len(scores)))
+                kind = ""
+            continue
         p = probs[i] if probs is not None else 1.0
         tag, _, typ = lab.partition("-")
         if kind and tag == "I" and typ == kind:
@@ -357,6 +376,10 @@ class NameTagger:
         self._model_path = str(model_path)
         self.gazetteer = gazetteer or Gazetteer.load()
         self._local = threading.local()
+        self._known: frozenset[str] | None = None
+        # Token text -> ["bias", its own features] and what each neighbour sees of it, only
+        # the features the model knows.
+        self._pruned: dict[str, tuple[list[str], tuple[list[str], ...]]] = {}
 
     def _tagger(self) -> Any:
         tagger = getattr(self._local, "tagger", None)
@@ -368,24 +391,116 @@ class NameTagger:
             self._local.tagger = tagger
         return tagger
 
+    @property
+    def known_features(self) -> frozenset[str]:
+        """The attributes the model has a state feature for. Any other feature adds nothing
+        to any label's score, so leaving it out changes no label and no marginal; it saves
+        the string conversion and the dictionary look-up crfsuite does for each feature,
+        most of the cost of tagging. (Every dumped attribute counts, zero-looking weights
+        too: the dump rounds, and a weight printed as 0.000000 can still break a tie.)"""
+        if self._known is None:
+            info = self._tagger().info()
+            self._known = frozenset(attr for attr, _label in info.state_features)
+        return self._known
+
     def tag(self, text: str, hints: Sequence[tuple[int, int, str]] = ()) -> list[TaggedSpan]:
         tokens = tokenize(text)
         if not tokens:
             return []
         tagger = self._tagger()
-        labels = tagger.tag(sentence_features(tokens, self.gazetteer, hints))
+        gaz = self.gazetteer
+        cached = [gaz.token_features(t.text) for t in tokens]
+        marks = gaz.phrase_marks([c.folded for c in cached], [c.starts_phrase for c in cached])
+        labels = tagger.tag(self.model_features(tokens, cached, marks, hints))
         # Marginals cost a forward-backward pass per call: only the tokens in a span need one.
         probs = [tagger.marginal(lab, i) if lab != "O" else 1.0 for i, lab in enumerate(labels)]
         spans = spans_from_labels(tokens, labels, probs)
-        return spans + self._fallbacks(tokens, spans)
+        return spans + self._fallbacks(tokens, spans, cached, marks)
 
-    def _fallbacks(self, tokens: Sequence[Token], taken: Sequence[TaggedSpan]) -> list[TaggedSpan]:
+    def model_features(
+        self,
+        tokens: Sequence[Token],
+        cached: Sequence[_TokenFeatures],
+        marks: Sequence[str],
+        hints: Sequence[tuple[int, int, str]] = (),
+    ) -> list[list[str]]:
+        """:func:`sentence_features` without the features the model has no weight for, in
+        the same order (so crfsuite adds the same numbers in the same order)."""
+        known = self.known_features
+        pruned = [self._pruned_token(t.text, c, known) for t, c in zip(tokens, cached, strict=True)]
+        own = [p[0] for p in pruned]
+        near = [p[1] for p in pruned]
+        n = len(tokens)
+        # Phrase marks and hints (few tokens have any), by token index.
+        extra: dict[int, list[str]] = {i: [m] for i, m in enumerate(marks) if m}
+        for start, end, label in hints:
+            for i, t in enumerate(tokens):
+                if t.start < end and start < t.end:
+                    extra.setdefault(i, []).append(f"ner={label}")
+        edge = [f"{off}:edge" if f"{off}:edge" in known else "" for off in _OFFSETS]
+        line_start = "line_start" in known
+        words = [c.word for c in cached]
+        shapes = [c.shape for c in cached]
+        # What each token shows a neighbour two before, one before, one after, two after it.
+        seen_2after, seen_1after, seen_1before, seen_2before = ([x[k] for x in near] for k in range(4))
+        marked_near = {j - off for j in extra for off in _OFFSETS}
+        out: list[list[str]] = []
+        for i in range(n):
+            feats = own[i].copy()  # "bias" and the token's own features
+            if i in extra:
+                feats += [f for f in extra[i] if f in known]
+            if line_start and (i == 0 or tokens[i - 1].text == "\n"):
+                feats.append("line_start")
+            shape = shapes[i]
+            if i > 0 and (f := f"pw|{words[i - 1]}|{shape}") in known:
+                feats.append(f)
+            if i + 1 < n and (f := f"nw|{words[i + 1]}|{shape}") in known:
+                feats.append(f)
+            if 2 <= i < n - 2 and i not in marked_near:  # most tokens: four neighbours, no marks
+                feats += seen_2after[i - 2]
+                feats += seen_1after[i - 1]
+                feats += seen_1before[i + 1]
+                feats += seen_2before[i + 2]
+            else:
+                for k, off in enumerate(_OFFSETS):
+                    j = i + off
+                    if 0 <= j < n:
+                        feats += near[j][k]
+                        if j in extra:
+                            feats += [g for f in extra[j] if (g := f"{off}:{f}") in known]
+                    elif edge[k]:
+                        feats.append(edge[k])
+            out.append(feats)
+        return out
+
+    def _pruned_token(
+        self, text: str, c: _TokenFeatures, known: frozenset[str]
+    ) -> tuple[list[str], tuple[list[str], ...]]:
+        found = self._pruned.get(text)
+        if found is None:
+            if len(self._pruned) >= _TOKEN_CACHE:
+                self._pruned.clear()
+            own = [f for f in ("bias", *c.own) if f in known]
+            found = (own, tuple([f for f in fs if f in known] for fs in c.near))
+            self._pruned[text] = found
+        return found
+
+    def _fallbacks(
+        self,
+        tokens: Sequence[Token],
+        taken: Sequence[TaggedSpan],
+        info: Sequence[_TokenFeatures] | None = None,
+        marks: Sequence[str] | None = None,
+    ) -> list[TaggedSpan]:
         """Word-list matches the tagger left alone: country and state names and city names
         are places unless a word is also a name or a common English word (Jordan, Chad, Bath);
-        a top-300 first name that is rare as an English word is a person."""
+        a top-300 first name that is rare as an English word is a person. ``info`` and
+        ``marks`` (the tokens' cached features and phrase marks) may come from the caller."""
         gaz = self.gazetteer
-        info = [gaz.token_features(t.text) for t in tokens]
-        marks = gaz.phrase_marks([t.folded for t in info], [t.starts_phrase for t in info])
+        if info is None:
+            info = [gaz.token_features(t.text) for t in tokens]
+        if marks is None:
+            marks = gaz.phrase_marks([t.folded for t in info], [t.starts_phrase for t in info])
         found = list(taken)
         out: list[TaggedSpan] = []
 
@@ -398,7 +513,11 @@ class NameTagger:
 
         i = 0
         while i < len(tokens):
-            mark, text = marks[i], tokens[i].text
+            mark = marks[i]
+            if not mark:
+                i += 1
+                continue
+            text = tokens[i].text
             j = i + 1
             while j < len(marks) and marks[j].startswith("I-"):
                 j += 1
@@ -408,10 +527,11 @@ class NameTagger:
                 add("LOCATION", i, j, _LIST_SCORE)
             i = j if mark.startswith("B-") else i + 1
         for i, tok in enumerate(tokens):
-            w, t = tok.text, info[i]
-            first_name = t.first <= 1 and t.zipf <= _COMMON
-            if first_name and len(w) > 2 and w[0].isupper() and w[1:].islower():
-                add("PERSON", i, i + 1, _LIST_SCORE - 0.1)
+            t = info[i]
+            if t.first <= 1 and t.zipf <= _COMMON:
+                w = tok.text
+                if len(w) > 2 and w[0].isupper() and w[1:].islower():
+                    add("PERSON", i, i + 1, _LIST_SCORE - 0.1)
         return out
 
 

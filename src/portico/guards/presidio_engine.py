@@ -91,6 +91,19 @@ def build_nlp_engine(labels_to_ignore: Iterable[str] = UNMAPPED_LABELS, *, fast:
                 scores=scores,
             )
 
+        def context_tokens(self, text: str, language: str) -> tuple[TokenTexts, list[int], list[str]]:
+            """The tokens, their offsets and lemmas that context scoring reads, from the
+            tokenizer alone: no pipeline, no entities, no keyword list (which NlpArtifacts
+            builds with a vocabulary look-up per token)."""
+            doc = self.nlp[language].make_doc(text)  # type: ignore[index]
+            arr = doc.to_array([IDX, LENGTH])
+            starts: list[int] = arr[:, 0].tolist()
+            ends = [start + n for start, n in zip(starts, arr[:, 1].tolist(), strict=True)]
+            tokens = TokenTexts(text, starts, ends)
+            # spaCy's LOWER is ``str.lower`` of the token text (spacy.lang.lex_attrs.lower):
+            # the same strings as the StringStore look-up, without one per token.
+            return tokens, starts, [token.lower() for token in tokens]
+
     path = spacy_model_path()
     engine_class = LowercaseLemmaEngine if fast else SpacyNlpEngine
     engine = engine_class(

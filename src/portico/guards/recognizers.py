@@ -219,6 +219,8 @@ def name_tagger_recognizer(tagger: NameTagger | None = None) -> EntityRecognizer
     model = tagger or NameTagger()
 
     class NameTaggerRecognizer(LocalRecognizer):
+        reads_nlp_artifacts = False  # FastAnalyzer may skip the spaCy pass for it
+
         def load(self) -> None:
             pass
 
@@ -244,6 +246,8 @@ class _GroupPatternRecognizer:
         outer = self
 
         class GroupRecognizer(LocalRecognizer):
+            reads_nlp_artifacts = False  # FastAnalyzer may skip the spaCy pass for it
+
             def load(self) -> None:
                 pass
 
