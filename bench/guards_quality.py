@@ -6,9 +6,9 @@ PII: presidio_synth_v2.json, span overlap with matching type, per type and overa
 Portico's detector and for plain Presidio (same spaCy model, default recognizers and
 settings) run side by side. Recognizers and thresholds were tuned on the even template
 ids ("dev" half); the headline ``pii_f1`` is the odd template ids ("test" half).
-Injection (scored the way the gateway scores: rules, the character screen, the embedding
-only when the screen asks for it): s-labs test split (recall at the threshold giving <= 1%
-FPR, and at the shipped flag and block thresholds), neuralchemy test split (cross-dataset),
+Injection (scored the way the gateway scores: rules, then the classifier): s-labs test
+split (recall at the threshold giving <= 1% FPR, and at the shipped flag and block
+thresholds), neuralchemy test split (cross-dataset),
 XSTest's 250 safe prompts, and benign sources by group (scripts/benign_sources.py): the
 calibration sources the block threshold was set on, and the held-out sources nothing was
 trained or set on (MT-Bench turns, MBPP, SQuAD questions); ``heldout_benign_fpr`` is the
@@ -20,6 +20,7 @@ through randomly split SSE chunks.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -48,6 +49,35 @@ from portico.guards.vault import PseudonymVault  # noqa: E402
 DATA = Path(os.environ.get("PORTICO_SHARED_DATA", ROOT.parent / "shared" / "data")) / "safety"
 CACHE = Path("/tmp/portico-cache")
 console = Console(width=140)
+
+# The previous shipped models (injection_v3 / content_v3: MiniLM int8 embedding behind a
+# character screen), this bench at 22:15-22:45 on 2026-12-07 (load 10-14); printed beside
+# each result.
+BASELINE = {
+    "pii_f1": 0.9130,
+    "injection_recall_at_1pct_fpr": 0.9448,
+    "injection_cross_recall": 0.9203,
+    "heldout_benign_fpr": 0.0563,
+    "heldout_benign_fpr_mean": 0.0195,
+    "injection_recall_at_block": 0.9505,
+    "injection_cross_recall_at_block": 0.9203,
+    "xstest_safe_fpr": 0.0,
+    "content_macro_f1": 0.5699,
+    "harmbench_recall": 0.0,
+    "content_xstest_fpr": 0.0160,
+}
+BASELINE_BENIGN = {
+    "gsm8k": 0.0007,
+    "mmlu": 0.0013,
+    "clinc150": 0.0507,
+    "qqp": 0.0053,
+    "arc": 0.0,
+    "winogrande": 0.0,
+    "banking77": 0.0100,
+    "mt_bench": 0.0563,
+    "mbpp": 0.0024,
+    "squad": 0.0,
+}
 
 # Dataset types -> the types both systems are scored on. STREET_ADDRESS, GPE and ZIP_CODE
 # are all "where someone lives" and count as LOCATION; DOMAIN_NAME is Presidio's URL.
@@ -131,35 +161,12 @@ def bench_pii() -> dict[str, float]:
     return out
 
 
-def embed(texts: list[str], view_chars: int) -> np.ndarray:
-    from portico.embeddings.disk_cache import embed_with_disk_cache
-    from portico.guards.classifier import head_tail
-    from portico.guards.runtime import guard_embedder
-
-    return embed_with_disk_cache(guard_embedder(), [head_tail(t, view_chars) for t in texts], CACHE)
-
-
-def cascade_scores(model: LinearTextClassifier, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """What ``LinearTextClassifier.score_one`` returns for each text, batched; and which
-    texts needed the embedding."""
-    counts = model.counts(texts)
-    screened = model.screen(counts)
-    skip = model.skip
-    needs = np.ones(len(texts), dtype=bool) if screened is None or skip is None else ~np.all(screened < skip, axis=1)
-    out = np.zeros((len(texts), len(model.labels)), dtype=np.float32) if screened is None else screened.copy()
-    idx = np.flatnonzero(needs)
-    if len(idx):
-        sub = [texts[i] for i in idx]
-        out[idx] = model.scores(sub, embed(sub, model.view_chars), counts[idx])
-    return out, needs
-
-
 def read_csv(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(path.open(encoding="utf-8")))
 
 
 def injection_scores(model: LinearTextClassifier, texts: list[str]) -> np.ndarray:
-    s = cascade_scores(model, texts)[0][:, 0]
+    s = model.scores(texts)[:, 0]
     rules = np.array([bool(match_rules(t)) for t in texts])
     return np.where(rules, 1.0, s)
 
@@ -222,8 +229,8 @@ def bench_injection() -> dict[str, float]:
     cats = Counter(r["category"] for r, s in zip(nc, ns, strict=True) if r["label"] == 1 and s < thr)
     console.print(f"neuralchemy misses (flag threshold) by category: {dict(cats.most_common(8))}")
 
-    benign = Table(title="Benign text by source: share flagged (rules + classifier) and share needing the embedding")
-    for c in ("group", "source", "n", "flagged @flag", "flagged @block", "embedding needed", "example flagged"):
+    benign = Table(title="Benign text by source: share flagged (rules + classifier)")
+    for c in ("group", "source", "n", "flagged @flag", "flagged @block", "v3 @block", "example flagged"):
         benign.add_column(c)
     heldout: dict[str, float] = {}
     out: dict[str, float] = {}
@@ -235,7 +242,6 @@ def bench_injection() -> dict[str, float]:
     for group, sources in groups:
         for name, texts in benign_sources.load(sources, DATA.parent).items():
             scores = injection_scores(model, texts)
-            needs = cascade_scores(model, texts)[1]
             at_flag, at_block = float(np.mean(scores >= thr)), float(np.mean(scores >= block))
             worst = texts[int(np.argmax(scores))] if at_block else ""
             benign.add_row(
@@ -244,7 +250,7 @@ def bench_injection() -> dict[str, float]:
                 str(len(texts)),
                 f"{at_flag:.4f}",
                 f"{at_block:.4f}",
-                f"{np.mean(needs):.3f}",
+                f"{BASELINE_BENIGN.get(name, float('nan')):.4f}",
                 worst[:70].replace("\n", " "),
             )
             out[f"benign_{name}_fpr_block"] = at_block
@@ -266,13 +272,22 @@ def bench_injection() -> dict[str, float]:
 def bench_content() -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
-    from train_guards import CONTENT_FEATURES, CONTENT_LABELS, CONTENT_NGRAM, content_corpus, design, fit_features
+    from train_guards import (
+        CONTENT_FEATURES,
+        CONTENT_LABELS,
+        CONTENT_NGRAM,
+        TokenSpace,
+        content_corpus,
+        design,
+        distilled_token_vectors,
+        fit_features,
+    )
 
     from portico.guards.classifier import char_vectorizer
 
     model = LinearTextClassifier(CONTENT_MODEL)
     texts, y, moderation = content_corpus(DATA.parent)
-    emb = embed(texts, model.view_chars)
+    emb = TokenSpace(distilled_token_vectors(), texts, float(model.meta["prior_tokens"])).features(texts)
     table = Table(title="Content filter, 5-fold cross-validated on openai_moderation_1680 (threshold = shipped one)")
     for c in ("category", "positives", "precision", "recall", "F1", "FPR benign prompts"):
         table.add_column(c)
@@ -297,10 +312,10 @@ def bench_content() -> dict[str, float]:
         table.add_row(name, str(int(ym.sum())), f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", f"{fpr:.4f}")
     console.print(table)
     harm = [r["Behavior"] for r in read_csv(DATA / "harmbench_text_all.csv")]
-    hs = cascade_scores(model, harm)[0]
+    hs = model.scores(harm)
     hits = np.array([[s >= model.thresholds[lab] for lab, s in zip(model.labels, row, strict=True)] for row in hs])
     safe = [r["prompt"] for r in read_csv(DATA / "xstest_prompts.csv") if r["label"] == "safe"]
-    xs = cascade_scores(model, safe)[0]
+    xs = model.scores(safe)
     xhits = np.array([[s >= model.thresholds[lab] for lab, s in zip(model.labels, row, strict=True)] for row in xs])
     harm_recall = float(np.mean(hits.any(axis=1)))
     content_xfpr = float(np.mean(xhits.any(axis=1)))
@@ -344,16 +359,32 @@ def bench_roundtrip(seed: int = 0) -> dict[str, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["pii", "injection", "content"], help="one part (no RESULT line)")
+    only = parser.parse_args().only
     if not DATA.exists():
         sys.exit(f"no data at {DATA}: set PORTICO_SHARED_DATA")
     res: dict[str, float] = {}
-    pii = bench_pii()
-    res["pii_f1"] = pii["portico_test_f1"]
-    res["presidio_baseline_f1"] = pii["presidio_test_f1"]
-    res["pii_f1_dev"] = pii["portico_dev_f1"]
-    res.update(bench_injection())
-    res.update(bench_content())
-    res.update(bench_roundtrip())
+    if only in (None, "pii"):
+        pii = bench_pii()
+        res["pii_f1"] = pii["portico_test_f1"]
+        res["presidio_baseline_f1"] = pii["presidio_test_f1"]
+        res["pii_f1_dev"] = pii["portico_dev_f1"]
+    if only in (None, "injection"):
+        res.update(bench_injection())
+    if only in (None, "content"):
+        res.update(bench_content())
+    if only is None:
+        res.update(bench_roundtrip())
+    table = Table(title="Headline figures beside the previous models' (injection_v3 / content_v3)")
+    for c in ("figure", "now", "before"):
+        table.add_column(c)
+    for k, before in BASELINE.items():
+        if k in res:
+            table.add_row(k, f"{res[k]:.4f}", f"{before:.4f}")
+    console.print(table)
+    if only is not None:
+        return
     keys = [
         "pii_f1",
         "presidio_baseline_f1",

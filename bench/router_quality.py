@@ -9,15 +9,26 @@ holds out whole MMLU subjects. Data: $PORTICO_SHARED_DATA/routing/routellm_evals
 
     .venv/bin/python bench/router_quality.py [--boot 200] [--no-subjects] [--no-heldout]
 
-Held out (``heldout_*``): the shipped prior (the complexity model, trained on RouteLLM's
-MMLU/GSM8K with Mixtral -> GPT-4 only) scored on RouterBench's ARC, MBPP and Winogrande
-for six cheap -> strong pairs (``routing.routerbench.PAIRS``); every task there and every
-pair but Mixtral -> GPT-4 is one it never saw. Per held-out task, APGR is the mean over
-the pairs with a real gap (>= 0.05); per held-out pair, the mean over the tasks. Beside it,
-in the same run: random (mean of 10 seeds), prompt length, and a complexity model trained
-leave-one-task-out / leave-one-pair-out on RouterBench itself. ``fit500_apgr``: the learning
-curve of ``portico router fit`` on each (task, pair) of RouterBench (fit on n of the user's
-own examples, scored on the rest), at n = 500 (MBPP, 427 prompts: its largest n).
+Held out (``heldout_*``): RouterBench's ARC, MBPP and Winogrande for six cheap -> strong
+pairs (``routing.routerbench.PAIRS``). The general prior (``routing/prior.py``) is scored on
+every (task, pair) with a real gap (>= 0.05) after refitting its recipe without that task's
+outcomes *and* without either model of the pair on any task (leave-one-task-out x
+leave-one-pair-out); per held-out task, APGR is the mean over its pairs, per held-out pair the
+mean over its tasks. Beside it, in the same run: random (mean of 10 seeds), prompt length and
+the MMLU-trained complexity model (v3, which never saw RouterBench), and a ceiling that is not
+a router (each prompt's true difficulty: the share of the other nine models failing it). The recipe itself (ridge
+strength x weight on length) is chosen here from a fixed grid by the same held-out scores: the
+best worst unit against length, then the best mean; the run says if prior.py disagrees.
+``heldout_min_apgr`` / ``heldout_mean_apgr`` are the general prior's.
+
+``fit500_apgr`` (definition unchanged): ``portico router fit``'s learning curve on each (task,
+pair) of RouterBench with a gap (fit on n of the cell's prompts, scored on the rest, mean of 2
+draws), the better of the prompt router and the answer-doubt cascade at the largest n (500;
+MBPP, 427 prompts, stops at 200), averaged over cells. Reported beside it: the same learners on
+a *mixed-task stream* per pair (``fit500_mixed_*``: n rows drawn from the three tasks pooled,
+scored on the rest), which is what one user's traffic to one model pair looks like. The prior
+the fitter starts from is refitted without the task(s) being fitted.
+
 ``gsm8k_cascade_cost_cut_at_95``: the shipped answer-doubt cascade on the GSM8K test half.
 """
 
@@ -35,13 +46,24 @@ from rich.table import Table
 from portico.routing.answer_signals import AnswerDoubt
 from portico.routing.complexity_model import ComplexityModel
 from portico.routing.evaluation import Outcomes, apgr, cascade_curve, cost_cut_at, curve
+from portico.routing.features import feature_matrix
 from portico.routing.fitting import answer_scorer, fixed_scorer, learning_curve, prompt_scorer
+from portico.routing.prior import (
+    PRIOR_ALPHA,
+    PRIOR_LENGTH_WEIGHT,
+    LinearScore,
+    Source,
+    fit_difficulty,
+    load_sources,
+    with_length,
+)
 from portico.routing.report import Prices, run_report, with_costs
 from portico.routing.routellm import is_test, load_gsm8k
-from portico.routing.routerbench import MIN_GAP, PAIRS, Task, load_tasks, short
-from portico.routing.training import train_complexity
+from portico.routing.routerbench import MIN_GAP, MODELS, PAIRS, Task, load_tasks, short
 
 FIT_SIZES = (50, 100, 200, 500)
+PRIOR_ALPHAS = (1.0, 10.0, 100.0)  # the grid the prior's recipe is chosen from, held out both ways
+PRIOR_LENGTH_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,9 +75,6 @@ def main() -> None:
     ap.add_argument("--boot", type=int, default=200)
     ap.add_argument("--no-subjects", action="store_true", help="skip the subject hold-out variant")
     ap.add_argument("--no-heldout", action="store_true", help="skip RouterBench, router fit and the cascade")
-    ap.add_argument(
-        "--no-cv-fits", action="store_true", help="skip the LOTO / LOPO complexity models (the slowest columns)"
-    )
     args = ap.parse_args()
     started = time.perf_counter()
     model = ComplexityModel.load()
@@ -64,8 +83,8 @@ def main() -> None:
         console = Console(width=150)
         res.update(cascade_report(args.data, console))
         tasks = load_tasks(args.data.parent / "routerbench")
-        res.update(heldout_report(tasks, model, console, cv_fits=not args.no_cv_fits))
-        res.update(fit_report(tasks, console))
+        res.update(heldout_report(tasks, args.data.parent, console))
+        res.update(fit_report(tasks, args.data.parent, console))
     print(f"({time.perf_counter() - started:.0f}s)")
     keys = [
         "mmlu_apgr",
@@ -84,6 +103,15 @@ def main() -> None:
         "fit500_apgr",
         "fit500_prompt_apgr",
         "fit500_answer_apgr",
+        "fit500_mixed_prompt_apgr",
+        "fit500_mixed_answer_apgr",
+        "fit500_mixed_length_apgr",
+        "fit50_mixed_prompt_apgr",
+        "heldout_v3_min_apgr",
+        "heldout_v3_mean_apgr",
+        "heldout_prior_minus_length_min",
+        "heldout_ceiling_min_apgr",
+        "heldout_ceiling_mean_apgr",
         "gsm8k_cascade_cost_cut_at_95",
         "gsm8k_cascade_calibrated_cost_cut",
         "gsm8k_cascade_calibrated_quality",
@@ -126,125 +154,215 @@ def _random_apgr(out: Outcomes, seeds: int = 10) -> float:
     return float(np.mean([apgr(curve(rng.random(len(out)), out)) for _ in range(seeds)]))
 
 
-def heldout_report(
-    tasks: dict[str, Task], prior: ComplexityModel, console: Console, *, cv_fits: bool = True
-) -> dict[str, float]:
-    cells = [(t, p) for t in tasks.values() for p in PAIRS if t.gap(p) >= MIN_GAP]
-    prior_scores = {t.name: prior.scores(t.prompts) for t in tasks.values()}
-    lengths = {t.name: np.array([len(p) for p in t.prompts], dtype=np.float64) for t in tasks.values()}
-    loto: dict[tuple[str, tuple[str, str]], float] = {}
-    lopo: dict[tuple[str, tuple[str, str]], float] = {}
-    for pair in PAIRS if cv_fits else ():
-        for task in tasks.values():
-            if (task, pair) not in cells:
+Cell = tuple[str, tuple[str, str]]
+
+
+def _units(cells: dict[Cell, float]) -> dict[str, float]:
+    """Per held-out task (mean over its pairs with a gap) and per held-out pair (over tasks)."""
+    groups: dict[str, list[float]] = {}
+    for (task, pair), value in cells.items():
+        groups.setdefault("task " + task, []).append(value)
+        groups.setdefault(f"pair {short(pair[0])} -> {short(pair[1])}", []).append(value)
+    return {unit: float(np.mean(v)) for unit, v in groups.items()}
+
+
+def _heldout_prior_cells(
+    sources: list[Source], feats: dict[str, np.ndarray], tasks: dict[str, Task], alpha: float, weight: float
+) -> dict[Cell, float]:
+    """APGR of the prior recipe on every (task, pair) with a gap, fitted without that task's
+    outcomes and without either model of the pair (on any task): held out both ways."""
+    out: dict[Cell, float] = {}
+    for task in tasks.values():
+        train = [s for s in sources if s.name != task.name]
+        pooled = np.vstack([feats[s.name] for s in train])
+        for pair in PAIRS:
+            if task.gap(pair) < MIN_GAP:
                 continue
-            # Leave the task out: the same pair's outcomes on the other tasks.
-            others = [t for t in tasks.values() if t.name != task.name and t.gap(pair) >= MIN_GAP]
-            loto[(task.name, pair)] = _fitted_apgr(others, [pair], task, pair)
-            # Leave the pair out: the other pairs' outcomes on every task, this one included.
-            lopo[(task.name, pair)] = _fitted_apgr(list(tasks.values()), [p for p in PAIRS if p != pair], task, pair)
-    rows: dict[str, dict[str, float]] = {}
-    table = Table(title="Held-out APGR per (task, pair): RouterBench, never trained on by the shipped prior")
-    for col in ("task", "pair", "gap", "random", "length", "shipped prior", "LOTO fit", "LOPO fit"):
-        table.add_column(col)
+            fitted = fit_difficulty(train, alpha=alpha, skip_models=pair, feats=[feats[s.name] for s in train])
+            score = with_length(fitted, weight, pooled)
+            out[(task.name, pair)] = apgr(curve(score.of(feats[task.name]), _outcomes(task, pair)))
+    return out
+
+
+def heldout_report(tasks: dict[str, Task], shared_routing: Path, console: Console) -> dict[str, float]:
+    """Held-out tables: RouterBench tasks and pairs the prior never saw, beside random, length and
+    the MMLU-trained complexity model; the prior's recipe is chosen here by the same CV."""
+    sources = load_sources(shared_routing)
+    feats = {s.name: feature_matrix(s.texts).astype(np.float64) for s in sources}
+    cells = [(t, p) for t in tasks.values() for p in PAIRS if t.gap(p) >= MIN_GAP]
+    v3 = ComplexityModel.load()
+    baselines: dict[str, dict[Cell, float]] = {"random": {}, "length": {}, "MMLU model (v3)": {}}
+    ceiling: dict[Cell, float] = {}
     for task, pair in cells:
         out = _outcomes(task, pair)
-        row = {
-            "random": _random_apgr(out),
-            "length": apgr(curve(lengths[task.name], out)),
-            "prior": apgr(curve(prior_scores[task.name], out)),
-            "loto": loto.get((task.name, pair), float("nan")),
-            "lopo": lopo.get((task.name, pair), float("nan")),
-        }
-        rows[f"{task.name}|{short(pair[0])}->{short(pair[1])}"] = row
+        key = (task.name, pair)
+        baselines["random"][key] = _random_apgr(out)
+        baselines["length"][key] = apgr(curve(np.array([len(p) for p in task.prompts], dtype=np.float64), out))
+        baselines["MMLU model (v3)"][key] = apgr(curve(v3.scores(task.prompts), out))
+        # A ceiling, not a router: each prompt's true difficulty (the share of the other nine
+        # models failing it), which no router sees at run time.
+        others = [i for i, m in enumerate(MODELS) if m not in pair]
+        ceiling[key] = apgr(curve(1.0 - task.correct[:, others].mean(axis=1), out))
+    length_units = _units(baselines["length"])
+    # The selection: every recipe of the grid, scored held out both ways; the shipped one is the
+    # best worst case against length (ties within 0.005 broken by the mean).
+    grid = Table(title="Prior recipes, held out both ways (LOTO x LOPO): APGR over the 9 held-out units")
+    for col in ("alpha", "length weight", "min", "mean", "min (recipe - length)", "units below length"):
+        grid.add_column(col)
+    results: dict[tuple[float, float], dict[Cell, float]] = {}
+    for alpha in PRIOR_ALPHAS:
+        for weight in PRIOR_LENGTH_WEIGHTS:
+            if weight == 1.0 and alpha != PRIOR_ALPHAS[0]:
+                continue  # length alone: alpha plays no part
+            cells_apgr = _heldout_prior_cells(sources, feats, tasks, alpha, weight)
+            results[(alpha, weight)] = cells_apgr
+            units = _units(cells_apgr)
+            diffs = [units[u] - length_units[u] for u in units]
+            grid.add_row(
+                f"{alpha:g}",
+                f"{weight:g}",
+                f"{min(units.values()):.3f}",
+                f"{np.mean(list(units.values())):.3f}",
+                f"{min(diffs):+.3f}",
+                str(sum(d < 0 for d in diffs)),
+            )
+    console.print(grid)
+
+    def rank_key(recipe: tuple[float, float]) -> tuple[float, float]:
+        units = _units(results[recipe])
+        worst = min(units[u] - length_units[u] for u in units)
+        return (round(worst / 0.005), float(np.mean(list(units.values()))))
+
+    chosen = max(results, key=rank_key)
+    shipped = (PRIOR_ALPHA, PRIOR_LENGTH_WEIGHT)
+    console.print(
+        f"chosen by the held-out worst case: alpha {chosen[0]:g}, length weight {chosen[1]:g}; "
+        f"shipped (prior.py): alpha {shipped[0]:g}, length weight {shipped[1]:g}"
+        + ("" if chosen == shipped else "  [bold red]MISMATCH: update PRIOR_* and rebuild general-v1.npz[/]")
+    )
+    best_mean = max(results, key=lambda r: float(np.mean(list(_units(results[r]).values()))))
+    columns = {
+        **baselines,
+        f"best-mean recipe a={best_mean[0]:g} w={best_mean[1]:g} (not shipped)": results[best_mean],
+        "general prior (held out)": results[shipped],
+        "ceiling: others' failures (not a router)": ceiling,
+    }
+    table = Table(title="Held-out APGR per (task, pair): RouterBench; the prior fitted without the task and the pair")
+    for col in ("task", "pair", "gap", *columns):
+        table.add_column(col)
+    for task, pair in cells:
+        key = (task.name, pair)
         table.add_row(
             task.name,
             f"{short(pair[0])} -> {short(pair[1])}",
             f"{task.gap(pair):.3f}",
-            *(f"{v:.3f}" for v in row.values()),
+            *(f"{c[key]:.3f}" for c in columns.values()),
         )
     console.print(table)
-    units: dict[str, list[str]] = {}
-    for key in rows:
-        task_name, pair_name = key.split("|")
-        units.setdefault("task " + task_name, []).append(key)
-        units.setdefault("pair " + pair_name, []).append(key)
+    per_unit = {name: _units(c) for name, c in columns.items()}
     summary = Table(title="Held-out units: mean APGR over the unit's cells")
-    for col in ("held out", "cells", "random", "length", "shipped prior", "LOTO fit", "LOPO fit", "target"):
+    for col in ("held out", *columns, "target"):
         summary.add_column(col)
-    per_unit: dict[str, dict[str, float]] = {}
-    for unit, keys in units.items():
-        mean = {k: float(np.mean([rows[c][k] for c in keys])) for k in ("random", "length", "prior", "loto", "lopo")}
-        per_unit[unit] = mean
-        target = max(0.60, mean["length"] + 0.05)
-        summary.add_row(unit, str(len(keys)), *(f"{v:.3f}" for v in mean.values()), f">= {target:.3f}")
+    for unit in length_units:
+        target = max(0.60, length_units[unit] + 0.05)
+        summary.add_row(unit, *(f"{per_unit[n][unit]:.3f}" for n in columns), f">= {target:.3f}")
     console.print(summary)
-    prior_units = [u["prior"] for u in per_unit.values()]
-    length_units = [u["length"] for u in per_unit.values()]
-    worse = [name for name, u in per_unit.items() if u["prior"] < u["length"]]
-    console.print(f"held-out units where the shipped prior is below length: {worse or 'none'}")
+    prior_units = per_unit["general prior (held out)"]
+    worse = [u for u in prior_units if prior_units[u] < length_units[u]]
+    console.print(f"held-out units where the general prior is below length: {worse or 'none'}")
+    v3_units = per_unit["MMLU model (v3)"]
+    ceiling_units = per_unit["ceiling: others' failures (not a router)"]
     return {
-        "heldout_min_apgr": float(np.min(prior_units)),
-        "heldout_mean_apgr": float(np.mean(prior_units)),
-        "heldout_length_min_apgr": float(np.min(length_units)),
-        "heldout_length_mean_apgr": float(np.mean(length_units)),
+        "heldout_min_apgr": min(prior_units.values()),
+        "heldout_mean_apgr": float(np.mean(list(prior_units.values()))),
+        "heldout_length_min_apgr": min(length_units.values()),
+        "heldout_length_mean_apgr": float(np.mean(list(length_units.values()))),
+        "heldout_v3_min_apgr": min(v3_units.values()),
+        "heldout_v3_mean_apgr": float(np.mean(list(v3_units.values()))),
+        "heldout_prior_minus_length_min": min(prior_units[u] - length_units[u] for u in prior_units),
+        "heldout_ceiling_min_apgr": min(ceiling_units.values()),
+        "heldout_ceiling_mean_apgr": float(np.mean(list(ceiling_units.values()))),
     }
 
 
-def _fitted_apgr(
-    train_tasks: list[Task], train_pairs: list[tuple[str, str]], task: Task, pair: tuple[str, str]
-) -> float:
-    texts: list[str] = []
-    weak: list[np.ndarray] = []
-    strong: list[np.ndarray] = []
-    for t in train_tasks:
-        for p in train_pairs:
-            if t.gap(p) < MIN_GAP:
-                continue
-            texts += t.prompts
-            weak.append(t.correct[:, t.column(p[0])])
-            strong.append(t.correct[:, t.column(p[1])])
-    if not texts:
-        return float("nan")
-    model = train_complexity(texts, np.concatenate(weak), np.concatenate(strong), tree_weight=0.0)
-    return apgr(curve(model.scores(task.prompts), _outcomes(task, pair)))
+def _leave_out_prior(shared_routing: Path, left_out: set[str]) -> LinearScore:
+    """The prior's recipe fitted on every source but ``left_out`` (with all models)."""
+    sources = [s for s in load_sources(shared_routing) if s.name not in left_out]
+    feats = [feature_matrix(s.texts).astype(np.float64) for s in sources]
+    return with_length(fit_difficulty(sources, alpha=PRIOR_ALPHA, feats=feats), PRIOR_LENGTH_WEIGHT, np.vstack(feats))
 
 
-def fit_report(tasks: dict[str, Task], console: Console) -> dict[str, float]:
-    """``portico router fit``'s learning curve on every (task, pair) with a gap."""
+def fit_report(tasks: dict[str, Task], shared_routing: Path, console: Console) -> dict[str, float]:
+    """``portico router fit``'s learning curve: per (task, pair) with a gap (as before), and on a
+    mixed stream per pair (all three tasks pooled: n rows drawn from the pool, scored on the
+    rest), which is what a user's traffic to one model pair looks like. The prior it falls back
+    to never saw the task(s) being fitted."""
     table = Table(title="portico router fit: APGR on held rows vs n of the user's own examples (mean of 2 draws)")
-    table.add_column("task, pair")
+    table.add_column("stream, pair")
     table.add_column("learner")
     for n in FIT_SIZES:
         table.add_column(f"n={n}")
-    at_max: dict[str, list[float]] = {"prompt": [], "answer": [], "length": [], "best": []}
+    at_max: dict[str, list[float]] = {"prompt": [], "answer": [], "length": [], "prior": [], "best": []}
+    curves_by_n: dict[str, dict[str, dict[int, list[float]]]] = {"cell": {}, "mixed": {}}
+    streams: list[tuple[str, list[Task], tuple[str, str]]] = []
     for task in tasks.values():
-        for pair in PAIRS:
-            if task.gap(pair) < MIN_GAP:
-                continue
-            out = _outcomes(task, pair)
-            answers = [a[task.column(pair[0])] for a in task.answers]
-            lengths = np.array([len(p) for p in task.prompts], dtype=np.float64)
-            curves = {
-                "length": learning_curve(fixed_scorer(lengths), out, sizes=FIT_SIZES, repeats=2),
-                "prompt": learning_curve(prompt_scorer(task.prompts, out), out, sizes=FIT_SIZES, repeats=2),
-                "answer": learning_curve(
-                    answer_scorer(task.prompts, answers, out), out, sizes=FIT_SIZES, repeats=2, cascade=True
-                ),
-            }
-            for name, points in curves.items():
-                cells = {p.n: f"{p.apgr:.3f}" for p in points}
-                table.add_row(
-                    f"{task.name}, {short(pair[0])} -> {short(pair[1])}", name, *(cells.get(n, "") for n in FIT_SIZES)
-                )
+        streams += [(task.name, [task], p) for p in PAIRS if task.gap(p) >= MIN_GAP]
+    streams += [("mixed", list(tasks.values()), p) for p in PAIRS]
+    priors: dict[str, LinearScore] = {}
+    for label, parts, pair in streams:
+        key = ",".join(t.name for t in parts)
+        if key not in priors:
+            priors[key] = _leave_out_prior(shared_routing, {t.name for t in parts})
+        texts = [p for t in parts for p in t.prompts]
+        out = Outcomes.of(
+            np.concatenate([t.correct[:, t.column(pair[0])] for t in parts]),
+            np.concatenate([t.correct[:, t.column(pair[1])] for t in parts]),
+        )
+        answers = [a[t.column(pair[0])] for t in parts for a in t.answers]
+        lengths = np.array([len(p) for p in texts], dtype=np.float64)
+        prior_scores = priors[key].of(feature_matrix(texts).astype(np.float64))
+        curves = {
+            "length": learning_curve(fixed_scorer(lengths), out, sizes=FIT_SIZES, repeats=2),
+            "prior": learning_curve(fixed_scorer(prior_scores), out, sizes=FIT_SIZES, repeats=2),
+            "prompt": learning_curve(prompt_scorer(texts, out, priors[key]), out, sizes=FIT_SIZES, repeats=2),
+            "answer": learning_curve(answer_scorer(texts, answers, out), out, sizes=FIT_SIZES, repeats=2, cascade=True),
+        }
+        kind = "mixed" if label == "mixed" else "cell"
+        for name, points in curves.items():
+            cells = {p.n: f"{p.apgr:.3f}" for p in points}
+            table.add_row(
+                f"{label}, {short(pair[0])} -> {short(pair[1])}", name, *(cells.get(n, "") for n in FIT_SIZES)
+            )
+            for p in points:
+                curves_by_n[kind].setdefault(name, {}).setdefault(p.n, []).append(p.apgr)
+            if kind == "cell":
                 at_max[name].append(points[-1].apgr if points else float("nan"))
+        if kind == "cell":
             at_max["best"].append(max(curves["prompt"][-1].apgr, curves["answer"][-1].apgr))
     console.print(table)
-    console.print("at the largest n: " + ", ".join(f"{k} {np.nanmean(v):.3f}" for k, v in at_max.items()))
+    mean_table = Table(title="portico router fit, mean APGR on held rows: per (task, pair) beside a mixed-task stream")
+    mean_table.add_column("stream")
+    mean_table.add_column("learner")
+    for n in FIT_SIZES:
+        mean_table.add_column(f"n={n}")
+    for kind, by_learner in curves_by_n.items():
+        for name, by_n in by_learner.items():
+            mean_table.add_row(
+                kind, name, *(f"{np.mean(by_n[n]):.3f} ({len(by_n[n])})" if n in by_n else "" for n in FIT_SIZES)
+            )
+    console.print(mean_table)
+    console.print(
+        "per (task, pair) at the largest n: " + ", ".join(f"{k} {np.nanmean(v):.3f}" for k, v in at_max.items())
+    )
+    mixed = curves_by_n["mixed"]
     return {
         "fit500_apgr": float(np.nanmean(at_max["best"])),
         "fit500_prompt_apgr": float(np.nanmean(at_max["prompt"])),
         "fit500_answer_apgr": float(np.nanmean(at_max["answer"])),
+        "fit500_mixed_prompt_apgr": float(np.mean(mixed["prompt"][500])),
+        "fit500_mixed_answer_apgr": float(np.mean(mixed["answer"][500])),
+        "fit500_mixed_length_apgr": float(np.mean(mixed["length"][500])),
+        "fit50_mixed_prompt_apgr": float(np.mean(mixed["prompt"][50])),
     }
 
 

@@ -2,31 +2,38 @@
 
     .venv/bin/python scripts/train_guards.py [--data ../shared/data]
 
-Injection: logistic regression on MiniLM embeddings (the int8 copy, of a head+tail view of
-at most VIEW_CHARS characters) + hashed char n-gram TF-IDF, trained on
-injection_slabs/train.csv + injection_neuralchemy/train.jsonl + injection_slabs/validation.csv
-+ benign text of everyday shapes from the *training* sources of scripts/benign_sources.py
-(GSM8K, MMLU, CLINC150, QQP and hand-written instruction / role-play / quoted-document
-templates), at half weight. Thresholds:
+Features (both classifiers): hashed char 2-5-gram TF-IDF plus a static token embedding
+distilled from the packaged int8 MiniLM, model2vec's recipe: each WordPiece vocabulary
+token is run through the model on its own (``[CLS] token [SEP]``, mean-pooled) and a
+text's vector is the mean of its tokens' rows, standardised per dimension on the training
+texts. (Centring the table and SIF down-weighting of frequent tokens, as model2vec does,
+scored lower on the out-of-fold validation recall: 0.955 against 0.968.) The table is
+derived here from the PyPI model (about a minute, cached under /tmp/portico-cache/) and
+never shipped: the classifiers are linear, so it is folded into one weight per token and
+label (``w_tok``).
+
+Injection: logistic regression trained on injection_slabs/train.csv +
+injection_neuralchemy/train.jsonl + injection_slabs/validation.csv + benign text of
+everyday shapes from the *training* sources of scripts/benign_sources.py (GSM8K, MMLU,
+CLINC150, QQP and hand-written instruction / role-play / quoted-document templates), at
+EXTRA_WEIGHT. Thresholds:
 - flag: the lowest score giving <= 1% false positives on out-of-fold scores of the s-labs
   validation rows (never on test);
 - block: at least the flag cut, and flagging at most BLOCK_FPR of *each* calibration
-  source (ARC, Winogrande, Banking77: never trained on);
-- screen: a character-only model; below its ``skip`` cut the embedding is not computed.
-  ``skip`` lets through SCREEN_MISS of the validation positives (out-of-fold).
+  source (ARC, Winogrande, Banking77: never trained on).
 The held-out benign sources (MT-Bench, MBPP, SQuAD) are read by nothing here.
 Content: one-vs-rest heads for hate, harassment, self-harm, sexual, violence, trained on
 openai_moderation_1680.jsonl (all of it: the set is small; quality is reported by 5-fold
 cross-validation in bench/guards_quality.py) plus the benign prompts of the injection train
 splits and the benign training sources as negatives; thresholds maximise F1 on out-of-fold
 scores; the same n-gram setup as injection so the gateway counts n-grams once per text.
-Embeddings are cached under /tmp/portico-cache/.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -42,19 +49,24 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import benign_sources  # noqa: E402
 
-from portico.embeddings import MiniLMEmbedder  # noqa: E402
-from portico.embeddings.disk_cache import cache_path, embed_with_disk_cache  # noqa: E402
-from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, char_vectorizer, head_tail  # noqa: E402
-from portico.guards.runtime import guard_embedder  # noqa: E402
+from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, char_vectorizer  # noqa: E402
+from portico.guards.tokens import token_ids  # noqa: E402
 
 CACHE = Path("/tmp/portico-cache")
 INJ_FEATURES, INJ_NGRAM = 1 << 17, (2, 5)
 CONTENT_FEATURES, CONTENT_NGRAM = INJ_FEATURES, INJ_NGRAM
-VIEW_CHARS = 600  # head + tail characters the embedding sees (~130 tokens)
-EXTRA_WEIGHT = 0.5  # weight of the benign training sources beside the injection sets' rows
+# Chosen on s-labs validation (out-of-fold recall at 1% FPR), neuralchemy validation and the
+# calibration sources' share flagged at the flag cut, never on a test split or held-out source:
+# weight 0.5 / C 0.5: 0.968 / 0.938 / Banking77 3.6%; 0.5 / 1: 0.975 / 0.949 / 3.4%;
+# 0.5 / 2: 0.983 / 0.957 / 4.4%; 1 / 1: 0.967 / 0.935 / 1.1%; 1 / 2: 0.976 / 0.948 / 1.5%.
+EXTRA_WEIGHT = 1.0  # weight of the benign training sources beside the injection sets' rows
+INJECTION_C = 2.0
+PRIOR_TOKENS = 4.0  # pseudo-tokens at the average that a text's token mean is shrunk with
+CONTENT_C = 4.0
 N_TEMPLATES = 3500
 BLOCK_FPR = 0.01
-SCREEN_MISS = {"injection": 0.005, "content": 0.05}
+TOKEN_RECIPE = "minilm-int8-static-v1: [CLS] t [SEP] mean-pooled; text = mean of its tokens, standardised"
+TOKEN_SCALE = 1.0  # weight of the token block beside the n-gram block (chosen on s-labs validation, out-of-fold)
 CONTENT_LABELS = {
     "hate": ("H", "H2"),
     "harassment": ("HR",),
@@ -64,25 +76,72 @@ CONTENT_LABELS = {
 }
 
 
-_SEEN: dict[str, np.ndarray] = {}  # view -> vector, across the calls of one run
+def distilled_token_vectors() -> np.ndarray:
+    """(vocabulary, 384): each WordPiece token alone through the int8 MiniLM, mean-pooled
+    over ``[CLS] t [SEP]``. Cached by the model file's hash (about a minute on one core)."""
+    import onnxruntime as ort
 
+    from portico.embeddings import MiniLMEmbedder
 
-def embed_cached(embedder: MiniLMEmbedder, texts: list[str]) -> np.ndarray:
-    """Vectors of the head+tail views of ``texts``; a view embedded earlier in this run (or
-    in an earlier run, via the disk cache of whole batches) is not embedded again."""
-    views = [head_tail(t, VIEW_CHARS) for t in texts]
-    missing = list(dict.fromkeys(v for v in views if v not in _SEEN))
-    if len(missing) == len(set(views)):
-        missing = views  # nothing known: the whole list, so the disk cache's key is the list's
-    if missing:
-        for view, vec in zip(missing, embed_with_disk_cache(embedder, missing, CACHE), strict=True):
-            _SEEN[view] = vec
-    out = np.stack([_SEEN[v] for v in views]) if views else np.zeros((0, 384), dtype=np.float32)
-    whole = cache_path(embedder, views, CACHE)
-    if not whole.exists():  # so a benchmark asking for this very list finds it
-        CACHE.mkdir(parents=True, exist_ok=True)
-        np.save(whole, out)
+    model_path = MiniLMEmbedder(quantized=True).model_path
+    digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:16]
+    path = CACHE / f"minilm_static_{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    vocab = len(json.loads((ROOT / "src/portico/embeddings/data/minilm_tokenizer.json").read_text())["model"]["vocab"])
+    ids = np.stack([np.full(vocab, 101), np.arange(vocab), np.full(vocab, 102)], axis=1).astype(np.int64)
+    out = np.zeros((vocab, 384), dtype=np.float32)
+    for start in range(0, vocab, 1024):
+        batch = ids[start : start + 1024]
+        (hidden,) = session.run(
+            ["last_hidden_state"],
+            {"input_ids": batch, "attention_mask": np.ones_like(batch), "token_type_ids": np.zeros_like(batch)},
+        )
+        out[start : start + 1024] = hidden.mean(axis=1)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, out)
     return out
+
+
+class TokenSpace:
+    """The token term's features: the mean of a text's token rows, shrunk towards the
+    training texts' average by ``prior`` pseudo-tokens ((sum + prior * mu) / (n + prior)),
+    standardised per dimension and scaled by TOKEN_SCALE / sqrt(384), so the block has about
+    the weight of the unit-norm n-gram block under one regularisation constant. The
+    shrinkage keeps a two-word text from being judged by one word's vector alone ("I love
+    sunny days" scored 0.96 *sexual* without it). Every step is linear in the token rows,
+    so :meth:`fold` turns weights on these features into one weight per token."""
+
+    def __init__(self, table: np.ndarray, training_texts: list[str], prior: float) -> None:
+        self.table = table
+        self.prior = prior
+        sums, counts = self._sums(training_texts)
+        means = sums / np.maximum(counts, 1)[:, None]
+        self.mu, self.sd = means.mean(axis=0), means.std(axis=0) + 1e-6
+        self.scale = TOKEN_SCALE / np.sqrt(table.shape[1])
+
+    def _sums(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        sums = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
+        counts = np.zeros(len(texts), dtype=np.float32)
+        for i, ids in enumerate(token_ids(texts)):
+            sums[i] = self.table[ids].sum(axis=0)
+            counts[i] = len(ids)
+        return sums, counts
+
+    def features(self, texts: list[str]) -> np.ndarray:
+        sums, counts = self._sums(texts)
+        centred = (sums - counts[:, None] * self.mu) / (counts + self.prior)[:, None]
+        return (centred / self.sd * self.scale).astype(np.float32)
+
+    def fold(self, w: np.ndarray) -> np.ndarray:
+        """(k, vocabulary) token weights for weights ``w`` (k, 384): a text's token term is
+        their sum over its ids divided by (n + prior)."""
+        per_dim = w / self.sd * self.scale
+        folded: np.ndarray = ((self.table - self.mu) @ per_dim.T).T
+        return folded
 
 
 def benign_training_text(data: Path) -> list[str]:
@@ -128,23 +187,20 @@ def save(
     thresholds: list[float],
     meta: dict[str, object],
     block_thresholds: list[float],
-    screens: list[LogisticRegression],
-    skips: list[float],
+    tokens: TokenSpace,
 ) -> None:
     n = idf.shape[0]
     w = np.vstack([m.coef_[0] for m in models])
+    meta = {**meta, "prior_tokens": tokens.prior}
     np.savez_compressed(
         path,
-        block_thresholds=np.array(block_thresholds, dtype=np.float32),
-        w_screen=np.vstack([m.coef_[0] for m in screens]).astype(np.float16),
-        bias_screen=np.array([m.intercept_[0] for m in screens], dtype=np.float32),
-        skip=np.array(skips, dtype=np.float32),
         labels=np.array(labels),
         w_char=w[:, :n].astype(np.float16),
-        w_emb=w[:, n:].astype(np.float32),
+        w_tok=tokens.fold(w[:, n:]).astype(np.float16),
         bias=np.array([m.intercept_[0] for m in models], dtype=np.float32),
         idf=idf.astype(np.float32),
         thresholds=np.array(thresholds, dtype=np.float32),
+        block_thresholds=np.array(block_thresholds, dtype=np.float32),
         meta=np.array(json.dumps(meta)),
     )
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
@@ -156,11 +212,11 @@ def threshold_at_fpr(scores: np.ndarray, y: np.ndarray, max_fpr: float) -> float
     return float(negatives[allowed] + 1e-6) if allowed < len(negatives) else 0.5
 
 
-def train_injection(data: Path, embedder: MiniLMEmbedder) -> None:
+def train_injection(data: Path) -> None:
     """Fit on train (+ neuralchemy train + benign training sources) + s-labs validation.
-    The flag threshold and the screen's skip cut come from out-of-fold scores of the
-    validation rows (each scored by a model fitted without it, 5 folds); the block
-    threshold from the calibration sources, which no model here is fitted on."""
+    The flag threshold comes from out-of-fold scores of the validation rows (each scored
+    by a model fitted without it, 5 folds); the block threshold from the calibration
+    sources, which no model here is fitted on."""
     t1, y1 = read_slabs(data / "safety/injection_slabs/train.csv")
     t2, y2 = read_neuralchemy(data / "safety/injection_neuralchemy/train.jsonl")
     extra = benign_training_text(data)
@@ -168,48 +224,38 @@ def train_injection(data: Path, embedder: MiniLMEmbedder) -> None:
     base_t = t1 + t2 + extra
     base_y = np.concatenate([y1, y2, np.zeros(len(extra), dtype=int)])
     base_w = np.concatenate([np.ones(len(t1) + len(t2)), np.full(len(extra), EXTRA_WEIGHT)])
-    base_e, val_e = embed_cached(embedder, base_t), embed_cached(embedder, vt)
+    tokens = TokenSpace(distilled_token_vectors(), base_t, PRIOR_TOKENS)
+    base_e, val_e = tokens.features(base_t), tokens.features(vt)
     vec = char_vectorizer(INJ_FEATURES, INJ_NGRAM)
-    oof, oof_screen = np.zeros(len(vt)), np.zeros(len(vt))
+    oof = np.zeros(len(vt))
     for keep, held in StratifiedKFold(5, shuffle=True, random_state=0).split(vt, vy):
         texts = base_t + [vt[i] for i in keep]
         y, w = np.concatenate([base_y, vy[keep]]), np.concatenate([base_w, np.ones(len(keep))])
         transformer, chars = fit_features(texts, INJ_FEATURES, INJ_NGRAM)
         model = _fit_injection(design(chars, np.vstack([base_e, val_e[keep]])), y, w)
-        screen = _fit_injection(chars, y, w)
         held_chars = transformer.transform(vec.transform([vt[i] for i in held]))
         oof[held] = model.predict_proba(design(held_chars, val_e[held]))[:, 1]
-        oof_screen[held] = screen.predict_proba(held_chars)[:, 1]
     thr = threshold_at_fpr(oof, vy, 0.01)
-    skip = min(float(np.quantile(oof_screen[vy == 1], SCREEN_MISS["injection"])), thr)
-    cascade = np.where(oof_screen < skip, oof_screen, oof)
     print(
         f"injection: validation (out-of-fold) recall {np.mean(oof[vy == 1] >= thr):.3f} "
-        f"at fpr {np.mean(oof[vy == 0] >= thr):.4f}, thr {thr:.3f}; with the screen (skip {skip:.3f}) "
-        f"recall {np.mean(cascade[vy == 1] >= thr):.3f}, "
-        f"benign skipping the embedding {np.mean(oof_screen[vy == 0] < skip):.3f}"
+        f"at fpr {np.mean(oof[vy == 0] >= thr):.4f}, thr {thr:.3f}"
     )
     transformer, chars = fit_features(base_t + vt, INJ_FEATURES, INJ_NGRAM)
     y, w = np.concatenate([base_y, vy]), np.concatenate([base_w, np.ones(len(vt))])
     model = _fit_injection(design(chars, np.vstack([base_e, val_e])), y, w)
-    screen = _fit_injection(chars, y, w)
     block = thr
-    calibration = benign_sources.load(benign_sources.CALIBRATION_SOURCES, data)
-    embed_cached(embedder, [t for texts in calibration.values() for t in texts])
-    for name, texts in calibration.items():
+    for name, texts in benign_sources.load(benign_sources.CALIBRATION_SOURCES, data).items():
         c = transformer.transform(vec.transform(texts))
-        full = model.predict_proba(design(c, embed_cached(embedder, texts)))[:, 1]
-        s = np.where(screen.predict_proba(c)[:, 1] < skip, 0.0, full)
+        s = model.predict_proba(design(c, tokens.features(texts)))[:, 1]
         cut = float(np.sort(s)[::-1][int(np.floor(BLOCK_FPR * len(s)))] + 1e-6)
         print(f"  calibration {name}: flagged at flag cut {np.mean(s >= thr):.4f}; {BLOCK_FPR:.0%} cut {cut:.3f}")
         block = max(block, cut)
-    print(f"  block threshold {block:.3f}: validation recall {np.mean(cascade[vy == 1] >= block):.3f}")
+    print(f"  block threshold {block:.3f}: validation recall {np.mean(oof[vy == 1] >= block):.3f}")
     meta = {
-        "version": "injection_v3",
+        "version": INJECTION_MODEL.stem,
         "ngram": list(INJ_NGRAM),
         "n_features": INJ_FEATURES,
-        "embedder": "minilm-int8",
-        "view_chars": VIEW_CHARS,
+        "tokens": TOKEN_RECIPE,
         "trained_on": [
             "injection_slabs/train.csv",
             "injection_neuralchemy/train.jsonl",
@@ -219,13 +265,12 @@ def train_injection(data: Path, embedder: MiniLMEmbedder) -> None:
         ],
         "threshold_from": "injection_slabs/validation.csv, 5-fold out-of-fold scores, 1% FPR",
         "block_threshold_from": f"<= {BLOCK_FPR:.0%} of each of {', '.join(benign_sources.CALIBRATION_SOURCES)}",
-        "screen": f"skip lets through {SCREEN_MISS['injection']:.1%} of validation positives (out-of-fold)",
     }
-    save(INJECTION_MODEL, ["injection"], [model], transformer.idf_, [thr], meta, [block], [screen], [skip])
+    save(INJECTION_MODEL, ["injection"], [model], transformer.idf_, [thr], meta, [block], tokens)
 
 
 def _fit_injection(x: sparse.csr_matrix, y: np.ndarray, w: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(C=0.5, max_iter=3000, class_weight="balanced").fit(x, y, sample_weight=w)
+    return LogisticRegression(C=INJECTION_C, max_iter=3000, class_weight="balanced").fit(x, y, sample_weight=w)
 
 
 def content_corpus(data: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -243,39 +288,30 @@ def content_corpus(data: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     return texts + benign, labels, mask
 
 
-def train_content(data: Path, embedder: MiniLMEmbedder) -> None:
+def train_content(data: Path) -> None:
     texts, y, _ = content_corpus(data)
-    emb = embed_cached(embedder, texts)
     transformer, chars = fit_features(texts, CONTENT_FEATURES, CONTENT_NGRAM)
-    x = design(chars, emb)
-    models, screens, thresholds, skips = [], [], [], []
+    tokens = TokenSpace(distilled_token_vectors(), texts, PRIOR_TOKENS)
+    x = design(chars, tokens.features(texts))
+    models, thresholds, f1s = [], [], []
     for j, name in enumerate(CONTENT_LABELS):
-        oof, oof_screen = np.zeros(len(texts)), np.zeros(len(texts))
+        oof = np.zeros(len(texts))
         for tr, te in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y[:, j]):
-            m = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x[tr], y[tr, j])
+            m = LogisticRegression(C=CONTENT_C, max_iter=3000, class_weight="balanced").fit(x[tr], y[tr, j])
             oof[te] = m.predict_proba(x[te])[:, 1]
-            sm = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(chars[tr], y[tr, j])
-            oof_screen[te] = sm.predict_proba(chars[te])[:, 1]
         grid = np.linspace(0.2, 0.95, 31)
         f1 = [_f1(oof >= t, y[:, j]) for t in grid]
         thr = float(grid[int(np.argmax(f1))])
-        skip = min(float(np.quantile(oof_screen[y[:, j] == 1], SCREEN_MISS["content"])), thr)
-        cascade = np.where(oof_screen < skip, oof_screen, oof)
-        print(
-            f"content {name}: positives {int(y[:, j].sum())}, oof F1 {max(f1):.3f} at {thr:.2f}; "
-            f"with the screen (skip {skip:.3f}) F1 {_f1(cascade >= thr, y[:, j]):.3f}, "
-            f"negatives skipping the embedding {np.mean(oof_screen[y[:, j] == 0] < skip):.3f}"
-        )
-        models.append(LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x, y[:, j]))
-        screens.append(LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(chars, y[:, j]))
+        print(f"content {name}: positives {int(y[:, j].sum())}, oof F1 {max(f1):.3f} at {thr:.2f}")
+        models.append(LogisticRegression(C=CONTENT_C, max_iter=3000, class_weight="balanced").fit(x, y[:, j]))
         thresholds.append(thr)
-        skips.append(skip)
+        f1s.append(max(f1))
+    print(f"content: macro oof F1 {np.mean(f1s):.3f}")
     meta = {
-        "version": "content_v3",
+        "version": CONTENT_MODEL.stem,
         "ngram": list(CONTENT_NGRAM),
         "n_features": CONTENT_FEATURES,
-        "embedder": "minilm-int8",
-        "view_chars": VIEW_CHARS,
+        "tokens": TOKEN_RECIPE,
         "trained_on": [
             "openai_moderation_1680.jsonl",
             "benign rows of injection_slabs/train.csv and injection_neuralchemy/train.jsonl",
@@ -283,9 +319,8 @@ def train_content(data: Path, embedder: MiniLMEmbedder) -> None:
             f"benign:templates x{N_TEMPLATES}",
         ],
         "threshold_from": "5-fold out-of-fold F1",
-        "screen": f"skip lets through {SCREEN_MISS['content']:.0%} of each category's positives (out-of-fold)",
     }
-    save(CONTENT_MODEL, list(CONTENT_LABELS), models, transformer.idf_, thresholds, meta, thresholds, screens, skips)
+    save(CONTENT_MODEL, list(CONTENT_LABELS), models, transformer.idf_, thresholds, meta, thresholds, tokens)
 
 
 def _f1(pred: np.ndarray, y: np.ndarray) -> float:
@@ -298,11 +333,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
     parser.add_argument("--only", choices=["injection", "content"])
     args = parser.parse_args()
-    embedder = guard_embedder()
     if args.only != "content":
-        train_injection(args.data, embedder)
+        train_injection(args.data)
     if args.only != "injection":
-        train_content(args.data, embedder)
+        train_content(args.data)
 
 
 if __name__ == "__main__":

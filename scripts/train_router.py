@@ -8,6 +8,7 @@ mixed in at weight 0.4 were chosen by 4-fold CV on the train half (docs/routing.
 
     .venv/bin/python scripts/train_router.py [--data DIR] [--out PATH]
     .venv/bin/python scripts/train_router.py --answer-doubt    # the cascade's answer-signal model
+    .venv/bin/python scripts/train_router.py --general         # the general prior (prior.py)
 
 ``--answer-doubt`` fits ``routing/data/answer_doubt_v1.json`` on the GSM8K train half
 (Mixtral's answers, wrong or right); its default threshold is the doubt cut that keeps 95%
@@ -26,10 +27,21 @@ import numpy as np
 from portico.routing.answer_signals import DOUBT_ARTIFACT, fit_answer_doubt
 from portico.routing.complexity_model import DEFAULT_ARTIFACT
 from portico.routing.evaluation import Outcomes, cascade_curve
+from portico.routing.prior import GENERAL_ARTIFACT, load_sources, train_general_prior
 from portico.routing.routellm import SPLIT_SALT, Question, is_test, load_gsm8k, load_mmlu, outcomes
 from portico.routing.training import train_complexity
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def train_general(routing_dir: Path) -> None:
+    """The general prior on RouterBench and RouteLLM's train halves, with the recipe chosen
+    held out by ``bench/router_quality.py`` (``prior.PRIOR_*``)."""
+    sources = load_sources(routing_dir)
+    model = train_general_prior(sources)
+    out = ROOT / "src" / "portico" / "routing" / "data" / GENERAL_ARTIFACT
+    model.save(out)
+    print(f"wrote {out} ({sum(len(s.texts) for s in sources)} prompts; meta {model.meta})")
 
 
 def main() -> None:
@@ -39,7 +51,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "portico" / "routing" / "data" / DEFAULT_ARTIFACT)
     ap.add_argument("--c", type=float, default=1.0)
     ap.add_argument("--answer-doubt", action="store_true", help="fit the cascade's answer-signal model instead")
+    ap.add_argument("--general", action="store_true", help="fit the general prior (routing/data/general-v1.npz)")
     args = ap.parse_args()
+    if args.general:
+        train_general(args.data.parent)
+        return
     if args.answer_doubt:
         train_answer_doubt([q for q in load_gsm8k(args.data) if not is_test(q.prompt)])
         return

@@ -1,4 +1,4 @@
-"""One GuardRuntime per test session: Presidio and MiniLM take a few seconds to load."""
+"""One GuardRuntime per test session: Presidio and the PII tagger take a few seconds to load."""
 
 from __future__ import annotations
 

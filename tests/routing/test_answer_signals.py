@@ -92,3 +92,41 @@ async def test_cascade_escalates_a_doubtful_answer() -> None:
     await RoutingStage(settings, call_model=doubtful)(ctx2, terminal)
     assert [m for m, _ in doubtful.calls] == ["small", "big"]
     assert ctx2.state["routing"]["check"].startswith("answer doubt")
+
+
+def test_a_long_digit_run_in_an_answer_is_cheap() -> None:
+    """A binary literal in generated code took the arithmetic regex 49 s of CPU (backtracking)."""
+    import time
+
+    from portico.routing.answer_signals import answer_signals
+
+    answer = "def f(num):\n    return num & 0b" + "10" * 100 + "\n# 2 * 3 = 6, 1,000 + 0.5 = 1,000.5"
+    started = time.process_time()
+    signals = answer_signals("Write a function that sets the even bits.", answer)
+    assert time.process_time() - started < 0.5
+    assert signals[3] == 2.0 and signals[4] == 0.0  # both steps found and right
+
+
+def test_answer_scorer_scores_like_the_fitted_doubt_model() -> None:
+    """The learning curve scores held rows from signals computed once; it must agree with the
+    model the cascade would load."""
+    from portico.routing.fitting import answer_scorer
+
+    rng = np.random.default_rng(3)
+    answers = [GOOD if rng.random() < 0.6 else BAD for _ in range(120)]
+    answers = [a.replace("31", str(int(rng.integers(20, 40)))) for a in answers]
+    weak = np.array([1.0 if a.startswith("3 boxes hold 3 * 12 = <<3*12=36>>") else 0.0 for a in answers])
+    out = Outcomes.of(weak, np.ones(len(answers)))
+    prompts = [PROMPT] * len(answers)
+    fit, rest = list(range(80)), list(range(80, 120))
+    fast = answer_scorer(prompts, answers, out)(fit, rest)
+    model = fit_answer_doubt([prompts[i] for i in fit], [answers[i] for i in fit], [weak[i] < 0.5 for i in fit])
+    slow = np.array([model.doubt(prompts[i], answers[i]) for i in rest])
+    assert np.allclose(fast, slow, atol=1e-9)
+    assert apgr_of(fast, out.take(np.array(rest))) > 0.6
+
+
+def apgr_of(scores: np.ndarray, out: Outcomes) -> float:
+    from portico.routing.evaluation import apgr
+
+    return apgr(cascade_curve(scores, out))

@@ -131,7 +131,8 @@ def test_fit_reports_a_learning_curve_and_writes_what_beats_the_prior(tmp_path: 
     out = tmp_path / "fit.npz"
     result = CliRunner().invoke(_app(), ["router", "fit", str(data), "--out", str(out), "--repeats", "1"])
     assert result.exit_code == 0, result.output
-    assert "n=50" in result.output and "shipped prior" in result.output and "fast answer" in result.output
+    assert "n=50" in result.output and "general prior" in result.output and "fast answer" in result.output
+    assert "beats the general prior" in result.output
     assert out.exists() and out.with_suffix(".doubt.json").exists()
 
 

@@ -17,6 +17,7 @@ from portico.errors import InvalidRequest
 from portico.feature import HEADERS_KEY, Access, Feature, Route
 from portico.guards.injection_rules import match_rules
 from portico.guards.runtime import GuardRuntime
+from portico.guards.tokens import token_ids
 from portico.server.asgi import Receive, Scope, Send, parse_json_object, read_body, send_json
 
 MODEL = "portico-moderation"
@@ -71,9 +72,9 @@ class Moderator:
 
     def moderate(self, texts: list[str]) -> list[dict[str, Any]]:
         content, injection = self.runtime.content_model, self.runtime.injection_model
-        vectors = self.runtime.embedder.embed(texts)
-        content_scores = content.scores(texts, vectors)
-        injection_scores = injection.scores(texts, vectors)[:, 0]
+        ids = token_ids(texts)
+        content_scores = content.scores(texts, ids=ids)
+        injection_scores = injection.scores(texts, ids=ids)[:, 0]
         results = []
         for i, text in enumerate(texts):
             scores = dict.fromkeys(OPENAI_CATEGORIES, 0.0)

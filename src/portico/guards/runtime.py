@@ -1,41 +1,26 @@
-"""The heavy, shared parts of the guards (Presidio analyzer, MiniLM embedder, classifiers),
-each built lazily on first use and then kept for the life of the process. Create one
-``GuardRuntime`` per process and pass it to every GuardStage and to the CLI."""
+"""The heavy, shared parts of the guards (Presidio analyzer, classifiers), each built lazily
+on first use and then kept for the life of the process. Create one ``GuardRuntime`` per
+process and pass it to every GuardStage and to the CLI."""
 
 from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, FloatArray, LinearTextClassifier
+from portico.guards.tokens import token_ids
 from portico.pipeline import RequestContext
 
 if TYPE_CHECKING:
-    from portico.embeddings import MiniLMEmbedder
     from portico.guards.settings import PiiNer
 
-_EMBED_STATE = "guards.embeddings"
-_COUNTS_STATE = "guards.char_counts"
-
-
-def guard_embedder() -> MiniLMEmbedder:
-    """The embedder the guard classifiers are trained and served with: the gateway's
-    int8-matmul copy of MiniLM (the classifiers see a head+tail view of long texts, see
-    ``classifier.head_tail``, so it runs on at most ~150 tokens)."""
-    from portico.embeddings import MiniLMEmbedder
-
-    return MiniLMEmbedder(quantized=True)
+_FEATURES_STATE = "guards.text_features"
 
 
 class GuardRuntime:
-    """Lazily built guard models. ``embedder`` defaults to :func:`guard_embedder`."""
+    """Lazily built guard models."""
 
-    def __init__(
-        self, embedder: MiniLMEmbedder | None = None, ner: PiiNer = "tagger", *, fast_pii: bool = True
-    ) -> None:
-        self._embedder = embedder
+    def __init__(self, ner: PiiNer = "tagger", *, fast_pii: bool = True) -> None:
         self.ner = ner
         # False: Presidio's own AnalyzerEngine.analyze, the baseline FastAnalyzer is tested
         # and benchmarked against (same recognizers, same answers, several times slower).
@@ -68,14 +53,6 @@ class GuardRuntime:
         return self._analyzer
 
     @property
-    def embedder(self) -> MiniLMEmbedder:
-        if self._embedder is None:
-            with self._lock:
-                if self._embedder is None:
-                    self._embedder = guard_embedder()
-        return self._embedder
-
-    @property
     def injection_model(self) -> LinearTextClassifier:
         if self._injection is None:
             self._injection = LinearTextClassifier(INJECTION_MODEL)
@@ -96,26 +73,18 @@ class GuardRuntime:
             # FastAnalyzer plans (compiles) per entity set: the default set, now.
             self.analyzer.analyze("warm up John Smith", language="en", entities=list(DEFAULT_ENTITIES))
         if classifiers:
-            self.embedder.embed(["warm up"])
-            _ = self.injection_model, self.content_model
-
-    def embed(self, text: str, ctx: RequestContext | None = None) -> FloatArray:
-        """One embedding per distinct text per request: injection and content share it."""
-        memo: dict[str, FloatArray] = ctx.state.setdefault(_EMBED_STATE, {}) if ctx is not None else {}
-        vec = memo.get(text)
-        if vec is None:
-            vec = self.embedder.embed([text])
-            memo[text] = vec
-        return np.asarray(vec, dtype=np.float32)
+            self.classify(self.injection_model, "warm up")
+            self.classify(self.content_model, "warm up")
 
     def classify(self, model: LinearTextClassifier, text: str, ctx: RequestContext | None = None) -> FloatArray:
-        """``model``'s probabilities for ``text``: the hashed n-gram counts are computed once
-        per text and n-gram setup per request, the embedding only if the screen asks for it."""
-        memo: dict[tuple[str, int, tuple[int, int]], Any] = (
-            ctx.state.setdefault(_COUNTS_STATE, {}) if ctx is not None else {}
+        """``model``'s probabilities for ``text``. The n-gram counts and token ids are
+        computed once per text and n-gram setup per request: injection and content share them."""
+        memo: dict[tuple[str, int, tuple[int, int]], tuple[Any, Any]] = (
+            ctx.state.setdefault(_FEATURES_STATE, {}) if ctx is not None else {}
         )
         key = (text, model.n_features, model.ngram)
-        counts = memo.get(key)
-        if counts is None:
-            counts = memo[key] = model.counts([text])
-        return model.score_one(text, lambda view: self.embed(view, ctx), counts)
+        features = memo.get(key)
+        if features is None:
+            features = memo[key] = (model.counts([text]), token_ids([text]))
+        row: FloatArray = model.scores([text], *features)[0]
+        return row

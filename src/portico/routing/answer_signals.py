@@ -40,7 +40,12 @@ SIGNALS: tuple[str, ...] = (
 )
 
 _CALC = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
-_EQUATION = re.compile(r"(-?[\d,]*\.?\d+(?:\s*[-+*/x×]\s*-?[\d,]*\.?\d+)+)\s*=\s*\$?(-?[\d,]*\.?\d+)")
+# A number: digits with optional thousands commas and decimals. Written so that no two parts
+# can match the same digits: the earlier ``[\d,]*\.?\d+`` backtracked exponentially on long
+# digit runs (51 s on one MBPP answer, a stall any fast model's output could cause); the two
+# give the same matches on every RouteLLM GSM8K answer.
+_NUM = r"-?(?:\d+(?:,\d+)*(?:\.\d+)?|\.\d+)"
+_EQUATION = re.compile(rf"({_NUM}(?:\s*[-+*/x×]\s*{_NUM})+)\s*=\s*\$?({_NUM})")
 _HEDGE = re.compile(
     r"(?i)\b(?:however|assum\w*|approximately|about|roughly|round\w*|not possible|can't|cannot|actually|"
     r"but since|unclear|seems|likely|probably|wait|mistake|correct(?:ion)?|re-?evaluat\w*|let me)\b"
@@ -156,12 +161,16 @@ def fit_answer_doubt(
     *,
     c: float = 1.0,
     meta: dict[str, Any] | None = None,
+    signals: Any = None,
 ) -> AnswerDoubt:
-    """Fit the doubt model on logged fast answers and whether each was wrong."""
+    """Fit the doubt model on logged fast answers and whether each was wrong (``signals``: their
+    :func:`answer_signals` rows if already computed, as learning curves refit many times)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([answer_signals(p, a) for p, a in zip(prompts, answers, strict=True)], dtype=np.float64)
+    if signals is None:
+        signals = [answer_signals(p, a) for p, a in zip(prompts, answers, strict=True)]
+    x = np.asarray(signals, dtype=np.float64)
     y = np.array(fast_wrong, dtype=int)
     if len(set(y.tolist())) < 2:
         raise ValueError("need both right and wrong fast answers to learn from")

@@ -183,37 +183,54 @@ def fit(
     out: Annotated[Path, typer.Option("--out", "-o", help="the prompt router's model file (.npz)")],
     repeats: Annotated[int, typer.Option(help="random draws per point of the learning curve")] = 3,
 ) -> None:
-    """Learn the router from your own paired outcomes, with its learning curve against the shipped prior.
+    """Learn the router from your own paired outcomes, with its learning curve against the shipped priors.
 
-    Writes the prompt router (use it with `artifact: PATH` in a complexity route) when it beats
-    the prior on held rows; with `fast_answer` logged, also the answer-doubt model for a cascade
-    (`OUT.doubt.json`, use with `check: {max_answer_doubt: ..}` and `doubt_artifact: PATH`)."""
+    The fitted prompt router starts from the general prior (`artifact: general`) and moves away
+    from it only as far as cross-validation on your rows supports. Writes it (use it with
+    `artifact: PATH` in a complexity route) when it beats the general prior on held rows; with
+    `fast_answer` logged, also the answer-doubt model for a cascade (`OUT.doubt.json`, use with
+    `check: {max_answer_doubt: ..}` and `doubt_artifact: PATH`)."""
     from rich.table import Table
 
     from portico.routing.answer_signals import fit_answer_doubt
     from portico.routing.complexity_model import ComplexityModel
     from portico.routing.evaluation import Outcomes
-    from portico.routing.fitting import SIZES, answer_scorer, fixed_scorer, learning_curve, prompt_scorer
-    from portico.routing.training import train_complexity
+    from portico.routing.fitting import (
+        SIZES,
+        answer_scorer,
+        fit_prompt_router,
+        fixed_scorer,
+        learning_curve,
+        prompt_scorer,
+    )
+    from portico.routing.prior import linear_part, load_general_prior
 
     err = Console(stderr=True)
     try:
         texts, fast, strong = _read_outcomes(data)
         answers = [str(orjson.loads(line).get("fast_answer") or "") for line in _nonblank(data)]
         outcomes = Outcomes.of(fast, strong)
-        prior = ComplexityModel.load().scores(texts).astype(np.float64)
+        general = load_general_prior()
+        prior = linear_part(general)
+        if prior is None:
+            raise ConfigError("the packaged general prior is not a linear model; reinstall Portico")
         lengths = np.array([len(t) for t in texts], dtype=np.float64)
         with err.status(f"learning curves on {len(texts)} prompts"):
             curves = {
-                "shipped prior": learning_curve(fixed_scorer(prior), outcomes, repeats=repeats),
+                "general prior": learning_curve(
+                    fixed_scorer(general.scores(texts).astype(np.float64)), outcomes, repeats=repeats
+                ),
+                "MMLU prior (v3)": learning_curve(
+                    fixed_scorer(ComplexityModel.load().scores(texts).astype(np.float64)), outcomes, repeats=repeats
+                ),
                 "prompt length": learning_curve(fixed_scorer(lengths), outcomes, repeats=repeats),
-                "fitted (prompt)": learning_curve(prompt_scorer(texts, outcomes), outcomes, repeats=repeats),
+                "fitted (prompt)": learning_curve(prompt_scorer(texts, outcomes, prior), outcomes, repeats=repeats),
             }
             if all(answers):
                 curves["fitted (fast answer, cascade)"] = learning_curve(
                     answer_scorer(texts, answers, outcomes), outcomes, repeats=repeats, cascade=True
                 )
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ConfigError) as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
     if not curves["fitted (prompt)"]:
@@ -229,12 +246,16 @@ def fit(
         table.add_row(name, *(at.get(n, "") for n in sizes))
     err.print(table)
     last = {name: points[-1].apgr for name, points in curves.items() if points}
-    if last["fitted (prompt)"] > last["shipped prior"]:
-        model = train_complexity(texts, fast, strong, tree_weight=0.0, meta={"data": str(data), "fitted_by": "fit"})
+    if last["fitted (prompt)"] > last["general prior"]:
+        model, choice = fit_prompt_router(texts, fast, strong, prior)
+        model.meta["data"] = str(data)
         model.save(out)
-        err.print(f"wrote {out}: the fitted prompt router beats the prior on held rows")
+        err.print(
+            f"wrote {out}: the fitted prompt router beats the general prior on held rows "
+            f"(weight on your data {choice.blend:g}, word n-grams {'on' if choice.words else 'off'})"
+        )
     else:
-        err.print("the shipped prior is at least as good on held rows: keep it (nothing written for the prompt router)")
+        err.print("the general prior is at least as good on held rows: keep it (`artifact: general`; nothing written)")
     if "fitted (fast answer, cascade)" in last:
         doubt = fit_answer_doubt(texts, answers, [bool(f < 0.5) for f in fast], meta={"data": str(data)})
         target = out.with_suffix(".doubt.json")

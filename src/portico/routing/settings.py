@@ -116,7 +116,10 @@ class ComplexityRoute(_RouteBase):
     fast: str = Field(min_length=1)
     strong: str = Field(min_length=1)
     threshold: Threshold = Field(default_factory=lambda: Threshold(strong_share=0.5))
-    artifact: str | None = Field(default=None, description="a model file from `portico router train`")
+    artifact: str | None = Field(
+        default=None,
+        description="a model file from `portico router fit`/`train`, or `general` (the prior for other tasks)",
+    )
 
 
 class CascadeCheck(_Section):

@@ -32,6 +32,7 @@ from portico.routing.settings import (
 from portico.types import ChatResponse, Usage
 
 ROUTE_HEADER = "x-portico-route"
+GENERAL_PRIOR = "general"  # `artifact: general`: the prior for traffic unlike MMLU/GSM8K (routing/prior.py)
 
 
 class MultiCallPolicy(Protocol):
@@ -130,6 +131,11 @@ def needs_embedder(cfg: object) -> bool:
 
 
 def load_model(path: str | None) -> ComplexityModel:
+    """``artifact``: a file, ``general`` (the packaged general prior), or None (the MMLU model)."""
+    if path == GENERAL_PRIOR:
+        from portico.routing.prior import load_general_prior
+
+        return load_general_prior()
     return ComplexityModel.load(Path(path) if path else None)
 
 
