@@ -14,6 +14,12 @@ served set are a uniform sample of the served pairs in that frame) and the frame
 are weighted by how many served pairs each frame holds. ``meta`` records the thresholds the
 frames were drawn with; when the judge has moved since, the frames no longer match and the
 bench says so instead of trusting the estimate.
+
+Later rounds (after the judge moved) label every newly served pair and draw no new unserved
+ones. A pair that was served in an earlier round, and so labelled in full, may now be an
+unserved duplicate: those pairs form a stratum of their own (``STRATA[3]``, every pair
+labelled), so that the rest of ``unserved_dup`` is still sampled uniformly (by the first
+round's draw, restricted to the pairs still in the frame).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ DATA = Path(__file__).resolve().parent / "data"
 LABELS = DATA / "qqp_adjudicated_v1.jsonl"
 META = DATA / "qqp_adjudicated_v1.meta.json"
 FRAMES = ("served_25", "served_50", "unserved_dup")
+STRATA = (*FRAMES, "unserved_dup labelled when served earlier")
 Z = 1.96
 
 Mask = npt.NDArray[np.bool_]
@@ -100,7 +107,7 @@ def stratified_share(population: Mask, frame_of: npt.NDArray[np.int64], labelled
         n_f, lab = int(in_f.sum()), in_f & labelled
         n = int(lab.sum())
         if n == 0:
-            raise ValueError(f"no labelled pair among the {n_f} served pairs of frame {FRAMES[f]}")
+            raise ValueError(f"no labelled pair among the {n_f} served pairs of stratum {STRATA[f]}")
         k = int((lab & positive).sum())
         w = n_f / total
         f_lo, f_hi = (k / n, k / n) if n == n_f else wilson(k, n)

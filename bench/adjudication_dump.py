@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/adjudication_dump.py dump WORKDIR [--served-25 N] [--served-50 N] [--unserved 300]
     .venv/bin/python bench/adjudication_dump.py merge WORKDIR
+    .venv/bin/python bench/adjudication_dump.py dump-train WORKDIR [--floor 0.5]  (then merge-train)
 
 ``dump`` scores the test part with the shipped judge at the operating points
 bench/cache_quality.py picks on the tune part, draws a uniform sample (fixed seed; the
@@ -10,7 +11,9 @@ writes ``WORKDIR/blind.txt``: the pairs in shuffled order with an id and the two
 only, neither QQP's label nor whether the cache served them, so the annotator cannot lean
 on either. ``WORKDIR/key.jsonl`` keeps what the annotator must not see until ``merge``.
 A later ``--round`` draws larger samples (prefixes of the same shuffles) and writes only
-the pairs not drawn before (``blind_rN.txt``, ``key_rN.jsonl``). The annotator writes
+the pairs not drawn before (``blind_rN.txt``, ``key_rN.jsonl``); after the judge has moved,
+``--round N --unserved 0`` labels every newly served pair and keeps the first round's
+unserved sample (see ``_adjudicated``; the earlier draws stay in the meta as ``previous``). The annotator writes
 ``WORKDIR/labels*.txt``: ``id label [reason] [| note]`` per line,
 under bench/data/cache_labels_guidelines.md. ``merge`` joins both into
 bench/data/qqp_adjudicated_v1.jsonl and records the thresholds in its ``.meta.json``.
@@ -38,6 +41,7 @@ from portico.cache.settings import SemanticSettings
 from portico.cache.verifier import VERIFIER_FILE
 
 SEED = 19
+TRAIN_LABELS = _adjudicated.DATA / "qqp_train_adjudicated_v1.jsonl"
 REASONS = frozenset(["direction", "qualifier", "polarity", "entity", "scope", "other", ""])
 
 
@@ -81,8 +85,39 @@ def dump(workdir: Path, sizes: dict[str, int], round_no: int) -> None:
         "seed": SEED,
         "verifier_sha256": hashlib.sha256(VERIFIER_FILE.read_bytes()).hexdigest(),
     }
+    if round_no > 1 and (workdir / "meta.json").exists():  # keep the draws of earlier rounds on record
+        meta["previous"] = json.loads((workdir / "meta.json").read_text())
     (workdir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     print(f"{len(chosen)} pairs -> {blind_path}")
+
+
+def dump_train(workdir: Path, floor: float) -> None:
+    """Train pairs the shipped judge would consider (similarity floor, no veto) with a verifier
+    score >= ``floor``: the region where QQP's label noise shapes the verifier most. Labelled the
+    same way, for bench/train_cache_verifier.py; never read by the quality bench."""
+    from train_cache_verifier import features_for, interactions_for
+
+    from portico.cache.verifier import PairVerifier
+
+    rows = _qqp.load_pairs()
+    train, _, _ = _qqp.split_pairs(rows)
+    vecs = _qqp.embed_cached([str(r[k]) for r in rows for k in ("text_a", "text_b")])
+    verifier = PairVerifier()
+    x, _, cos, vetoed = features_for(rows, train, vecs, verifier.rarity)
+    p = verifier.probability(x, interactions_for(rows, train, vecs))
+    chosen = [
+        (train[k], "train") for k in np.flatnonzero((cos >= SemanticSettings().min_similarity) & ~vetoed & (p >= floor))
+    ]
+    random.Random(SEED).shuffle(chosen)
+    workdir.mkdir(parents=True, exist_ok=True)
+    with (workdir / "blind.txt").open("w") as blind, (workdir / "key.jsonl").open("w") as key:
+        for n, (i, frame) in enumerate(chosen):
+            row = rows[i]
+            blind.write(f"t{n:04d}\n  A: {row['text_a']}\n  B: {row['text_b']}\n")
+            key.write(json.dumps({"id": f"t{n:04d}", "text_a": row["text_a"], "text_b": row["text_b"],
+                                  "raw_label": int(row["label"]), "frame": frame}) + "\n")  # fmt: skip
+    (workdir / "meta.json").write_text(json.dumps({"part": "train", "floor": floor, "seed": SEED}, indent=1) + "\n")
+    print(f"{len(chosen)} train pairs -> {workdir / 'blind.txt'}")
 
 
 def _keys(workdir: Path) -> dict[str, dict[str, Any]]:
@@ -92,7 +127,7 @@ def _keys(workdir: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def merge(workdir: Path) -> None:
+def merge(workdir: Path, target: Path = _adjudicated.LABELS) -> None:
     keys = _keys(workdir)
     out = []
     lines = [line for path in sorted(workdir.glob("labels*.txt")) for line in path.read_text().splitlines()]
@@ -110,23 +145,28 @@ def merge(workdir: Path) -> None:
     if keys:
         raise SystemExit(f"{len(keys)} pairs have no label, e.g. {sorted(keys)[:5]}")
     out.sort(key=lambda r: (r["frame"], r["text_a"], r["text_b"]))
-    _adjudicated.LABELS.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), encoding="utf-8")
-    _adjudicated.META.write_text((workdir / "meta.json").read_text())
-    print(f"{len(out)} labels -> {_adjudicated.LABELS}")
+    target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), encoding="utf-8")
+    target.with_suffix(".meta.json").write_text((workdir / "meta.json").read_text())
+    print(f"{len(out)} labels -> {target}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["dump", "merge"])
+    parser.add_argument("command", choices=["dump", "merge", "dump-train", "merge-train"])
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--served-25", type=int, default=10**9)
     parser.add_argument("--served-50", type=int, default=10**9)
     parser.add_argument("--unserved", type=int, default=300)
     parser.add_argument("--round", type=int, default=1, help="a later round adds pairs not labelled yet")
+    parser.add_argument("--floor", type=float, default=0.5, help="dump-train: lowest verifier score drawn")
     args = parser.parse_args()
     if args.command == "dump":
         sizes = {"served_25": args.served_25, "served_50": args.served_50, "unserved_dup": args.unserved}
         dump(args.workdir, sizes, args.round)
+    elif args.command == "dump-train":
+        dump_train(args.workdir, args.floor)
+    elif args.command == "merge-train":
+        merge(args.workdir, TRAIN_LABELS)
     else:
         merge(args.workdir)
 

@@ -217,7 +217,10 @@ def adjudicated_report(
     labelled = np.asarray([r is not None for r in found])
     adj = np.asarray([-1 if r is None else int(r["adjudicated_label"]) for r in found])
     frame_of = frames_for(served, y)
-    for f, name in enumerate(_adjudicated.FRAMES):
+    # Unserved duplicates labelled in full because an earlier judge served them: their own stratum.
+    earlier = np.asarray([r is not None and r["frame"] != "unserved_dup" for r in found])
+    frame_of = np.where((frame_of == 2) & earlier, 3, frame_of)
+    for f, name in enumerate(_adjudicated.STRATA):
         print(f"  frame {name}: {int((frame_of == f).sum())} pairs, {int((labelled & (frame_of == f)).sum())} labelled")
     dup_all = _adjudicated.stratified_share(y == 1, frame_of, labelled, adj == 1)
     print("\nhand-labelled (bench/data/qqp_adjudicated_v1.jsonl, guidelines beside it), test part:")

@@ -7,6 +7,11 @@ pair features of ``portico.cache.features`` as plain arrays, plus the word rarit
 table those features use. Only the calibration part is read: ``train`` fits the model and
 the IDF table, ``tune`` shows the curve. The test part (bench/cache_quality.py) is never
 read here.
+
+Train pairs in the region the judge decides (similarity floor, no veto, a score >= 0.5 from the
+previous verifier) carry hand labels in ``bench/data/qqp_train_adjudicated_v1.jsonl``, written
+under ``bench/data/cache_labels_guidelines.md`` (issue 19): where present they replace the QQP
+label and are never left out as suspect. Elsewhere the QQP label stands.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _adjudicated
 import _qqp
 
 from portico.cache.features import FEATURE_NAMES, Rarity, pair_features, vector_interactions
@@ -32,6 +38,7 @@ from portico.cache.verifier import VERIFIER_FILE, PairVerifier
 from portico.cache.vetoes import first_veto
 
 SEED = 7
+TRAIN_LABELS = _adjudicated.DATA / "qqp_train_adjudicated_v1.jsonl"
 SUSPECT = 0.1  # see confident_labels (0.1 and 0.2 compared on tune: 0.1)
 MIN_DF = 2  # rarer words are "unseen" and get the top weight: keeps the table small
 
@@ -130,6 +137,17 @@ def trees() -> Any:
     )
 
 
+def hand_labels(rows: Rows, idx: list[int]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """(label, has_hand_label) for pairs ``idx``: the hand label where there is one, else QQP's."""
+    hand = _adjudicated.load_labels(TRAIN_LABELS) if TRAIN_LABELS.exists() else {}
+    y, has = [], []
+    for i in idx:
+        row = hand.get(_adjudicated.pair_key(str(rows[i]["text_a"]), str(rows[i]["text_b"])))
+        y.append(int(row["adjudicated_label"]) if row else int(rows[i]["label"]))
+        has.append(row is not None)
+    return np.asarray(y), np.asarray(has)
+
+
 def confident_labels(x: npt.NDArray[np.float64], y: npt.NDArray[np.int64], groups: list[int]) -> npt.NDArray[np.bool_]:
     """Which train pairs to keep: QQP labels are noisy ("Why are natural resources important for
     us?" / "Why natural resources are important for us?" is labelled different), so pairs whose
@@ -154,14 +172,17 @@ def main() -> None:
     train, tune, _test = _qqp.split_pairs(rows)
     vecs = _qqp.embed_cached([str(rows[i][k]) for i in train + tune for k in ("text_a", "text_b")])
     rarity = idf_table(rows, train)
-    x_tr, y_tr, _, _ = features_for(rows, train, vecs, rarity)
+    x_tr, y_qqp, _, _ = features_for(rows, train, vecs, rarity)
+    y_tr, hand = hand_labels(rows, train)
+    changed = int((y_tr != y_qqp).sum())
+    print(f"{int(hand.sum())} train pairs carry hand labels; {changed} differ from QQP")
     v_tr = interactions_for(rows, train, vecs)
     # Stacking: the trees see the vector score as it behaves on unseen pairs (out of fold).
     lr = LogisticRegression(C=1.0, max_iter=2000)
     oof = cross_val_predict(lr, v_tr, y_tr, cv=5, method="predict_proba")[:, 1]
     lr.fit(v_tr, y_tr)
     x_full = np.c_[x_tr, oof]
-    keep = confident_labels(x_full, y_tr, _qqp.question_groups(rows, train))
+    keep = confident_labels(x_full, y_tr, _qqp.question_groups(rows, train)) | hand
     print(f"left out {int((~keep).sum())} train pairs whose label the out-of-fold trees contradict at >= {1 - SUSPECT}")
     model = trees().fit(x_full[keep], y_tr[keep])
     VERIFIER_FILE.parent.mkdir(parents=True, exist_ok=True)

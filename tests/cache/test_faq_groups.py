@@ -22,7 +22,7 @@ from portico.cli import app as portico_cli
 from portico.errors import InvalidRequest
 from portico.pipeline import Pipeline
 from portico.server import create_app
-from portico.testing import make_settings, serve_in_thread
+from portico.testing import make_settings, post_json, serve_in_thread
 from portico.types import ChatResponse
 
 from .conftest import Backends, BagOfWordsEmbedder, CountingUpstream, chat, context
@@ -94,14 +94,7 @@ async def test_named_groups_form_where_every_answer_differs(backends: Backends, 
 
 
 def _admin(base: str, path: str, body: dict[str, object], key: str = MASTER) -> dict[str, object]:
-    req = urllib.request.Request(
-        base + path,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req) as resp:
-        out: dict[str, object] = json.loads(resp.read())
-        return out
+    return post_json(base, path, body, key=key)
 
 
 @pytest.fixture(scope="module")

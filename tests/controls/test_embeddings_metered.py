@@ -4,7 +4,6 @@ budget at the embedding model's price, ledger and audit rows, metrics, x-request
 from __future__ import annotations
 
 import asyncio
-import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,21 +14,14 @@ import pytest
 from portico.server import create_app
 from portico.storage.settings import StorageSettings
 from portico.storage.sql import SqlStore
-from portico.testing import make_settings, serve_in_thread
+from portico.testing import make_settings, post_json, serve_in_thread
 
 MASTER = "sk-emb-master-0123456789"
 PRICE = 20.0  # USD per million input tokens
 
 
 def _admin(base: str, path: str, body: dict[str, object]) -> dict[str, object]:
-    req = urllib.request.Request(
-        base + path,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {MASTER}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req) as resp:
-        out: dict[str, object] = json.loads(resp.read())
-        return out
+    return post_json(base, path, body, key=MASTER)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,7 @@ import openai
 import pytest
 
 from portico.server import create_app
-from portico.testing import make_settings, serve_in_thread
+from portico.testing import make_settings, post_json, serve_in_thread
 
 from .conftest import rag_backend
 
@@ -28,13 +26,7 @@ DOCS = {
 
 
 def _admin(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    req = urllib.request.Request(
-        base + path,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {MASTER}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req) as resp:
-        return dict(json.loads(resp.read()))
+    return post_json(base, path, body, key=MASTER)
 
 
 def _client(base: str, name: str, team_id: str | None = None) -> openai.OpenAI:

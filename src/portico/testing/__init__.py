@@ -4,7 +4,7 @@ from portico.providers.echo import EchoProvider
 from portico.testing.fake_upstream import FailureMix, FakeUpstream, Received
 from portico.testing.faults import Behaviour, Script
 from portico.testing.process import GatewayProcess
-from portico.testing.server import serve_in_thread
+from portico.testing.server import post_json, serve_in_thread
 from portico.testing.settings import make_settings
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "Received",
     "Script",
     "make_settings",
+    "post_json",
     "serve_in_thread",
 ]

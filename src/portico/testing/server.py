@@ -34,3 +34,18 @@ def serve_in_thread(app: Any, *, host: str = "127.0.0.1", timeout: float = 60.0)
         server.should_exit = True
         thread.join(timeout)
         sock.close()
+
+
+def post_json(base: str, path: str, body: dict[str, Any], *, key: str) -> dict[str, Any]:
+    """POST ``body`` as JSON to a served gateway with ``key`` as the bearer token and return
+    the decoded JSON answer (an HTTP error status raises ``urllib.error.HTTPError``)."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req) as resp:
+        return dict(json.loads(resp.read()))
