@@ -215,15 +215,15 @@ CAPACITY_CASES = [
         2,
         "CAP-POSTGRES",
     ),
-    ("heavy: CPU-bound replicas", {"traffic": {"peak_rps": 400, "avg_input_tokens": 316}}, 37, "CAP-REDIS"),
+    ("heavy: CPU-bound replicas", {"traffic": {"peak_rps": 400, "avg_input_tokens": 316}}, 8, "CAP-REDIS"),
 ]
 
 
 @pytest.mark.parametrize(("name", "raw", "replicas", "rule"), CAPACITY_CASES, ids=[c[0] for c in CAPACITY_CASES])
 def test_capacity(catalog: Catalog, name: str, raw: dict[str, Any], replicas: int, rule: str) -> None:
     d = run(catalog, raw)
-    # heavy: 0.928 (gateway, Redis) + 54.12 (guards at 316 tokens, measured) = 55.05 ms x 400 rps / 0.6
-    # = 36.7 cores -> 37 replicas
+    # heavy: 0.928 (gateway, Redis) + 10.08 (guards at 316 tokens, measured) = 11.01 ms x 400 rps / 0.6
+    # = 7.3 cores -> 8 replicas
     assert d.gateway.replicas == replicas
     assert rule in rules(d)
 
