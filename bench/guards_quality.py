@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, LinearTextClassifier  # noqa: E402
+from portico.guards.classifier import INJECTION_MODEL, LinearTextClassifier  # noqa: E402
 from portico.guards.injection_rules import match_rules  # noqa: E402
 from portico.guards.pii import DEFAULT_ENTITIES, PiiDetector, rewrite  # noqa: E402
 from portico.guards.presidio_engine import build_analyzer  # noqa: E402
@@ -60,6 +60,10 @@ V4_ALONE = {
     "injection_recall_at_block": 0.9496,
     "injection_cross_recall_at_block": 0.9457,
     "xstest_safe_fpr": 0.0,
+    # content_v4 alone: this bench before the content cascade (23:11, shipped thresholds)
+    "content_macro_f1": 0.5202,
+    "harmbench_recall": 0.0,
+    "content_xstest_fpr": 0.0120,
 }
 V4_BENIGN = {
     "gsm8k": 0.0007,
@@ -328,61 +332,38 @@ def bench_injection() -> dict[str, float]:
 
 
 def bench_content() -> dict[str, float]:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    from train_guards import (
-        CONTENT_FEATURES,
-        CONTENT_LABELS,
-        CONTENT_NGRAM,
-        TokenSpace,
-        content_corpus,
-        design,
-        distilled_token_vectors,
-        fit_features,
-    )
+    """Content: the cascade (content_v4, content_v3 on the uncertain band, mean per label),
+    5-fold cross-validated on the content corpus by retraining both models per fold; the
+    band's cuts (at the shipped keep level) and the thresholds are set inside each outer
+    training set from 3 inner folds' out-of-fold scores (scripts/eval_content_cascade.py).
+    v4 and v3 alone under the same protocol are printed beside it. HarmBench and XSTest
+    are scored by the shipped cascade at its shipped thresholds."""
+    import eval_content_cascade as ev
 
-    from portico.guards.classifier import char_vectorizer
-
-    model = LinearTextClassifier(CONTENT_MODEL)
-    texts, y, moderation = content_corpus(DATA.parent)
-    emb = TokenSpace(distilled_token_vectors(), texts, float(model.meta["prior_tokens"])).features(texts)
-    table = Table(title="Content filter, 5-fold cross-validated on openai_moderation_1680 (threshold = shipped one)")
-    for c in ("category", "positives", "precision", "recall", "F1", "FPR benign prompts"):
+    keep = float(_RUNTIME.content_cascade.meta["keep"])
+    settings = ["v4", "v3", f"keep={keep}"]
+    cv = ev.run(settings, verbose=False)
+    table = Table(title=f"Content, nested 5-fold CV on openai_moderation_1680 (cascade keep={keep})")
+    for c in ("figure", *settings):
         table.add_column(c)
-    pred = np.zeros(y.shape, dtype=bool)
-    folds = StratifiedKFold(5, shuffle=True, random_state=1).split(texts, y.any(axis=1) * 1 + moderation * 2)
-    for tr, te in folds:
-        transformer, chars = fit_features([texts[i] for i in tr], CONTENT_FEATURES, CONTENT_NGRAM)
-        te_chars = transformer.transform(
-            char_vectorizer(CONTENT_FEATURES, CONTENT_NGRAM).transform([texts[i] for i in te])
-        )
-        x_tr, x_te = design(chars, emb[tr]), design(te_chars, emb[te])
-        for j, name in enumerate(CONTENT_LABELS):
-            m = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(x_tr, y[tr, j])
-            pred[te, j] = m.predict_proba(x_te)[:, 1] >= model.thresholds[name]
-    f1s = []
-    for j, name in enumerate(CONTENT_LABELS):
-        pm, ym = pred[moderation, j], y[moderation, j] == 1
-        tp = int(np.sum(pm & ym))
-        p, r, f = prf(tp, int(pm.sum()), tp, int(ym.sum()))
-        f1s.append(f)
-        fpr = float(np.mean(pred[~moderation, j]))
-        table.add_row(name, str(int(ym.sum())), f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", f"{fpr:.4f}")
+    for k in cv["v4"]:
+        table.add_row(k, *(f"{cv[s][k]:.4f}" for s in settings))
     console.print(table)
+    thresholds = _RUNTIME.content_cascade.thresholds
+    labels = _RUNTIME.content_model.labels
+    cut = np.array([thresholds[lab] for lab in labels])
     harm = [r["Behavior"] for r in read_csv(DATA / "harmbench_text_all.csv")]
-    hs = model.scores(harm)
-    hits = np.array([[s >= model.thresholds[lab] for lab, s in zip(model.labels, row, strict=True)] for row in hs])
+    hs, h_esc = _RUNTIME.content_cascade_scores(harm, _embed)
     safe = [r["prompt"] for r in read_csv(DATA / "xstest_prompts.csv") if r["label"] == "safe"]
-    xs = model.scores(safe)
-    xhits = np.array([[s >= model.thresholds[lab] for lab, s in zip(model.labels, row, strict=True)] for row in xs])
-    harm_recall = float(np.mean(hits.any(axis=1)))
-    content_xfpr = float(np.mean(xhits.any(axis=1)))
+    xs, x_esc = _RUNTIME.content_cascade_scores(safe, _embed)
+    harm_recall = float(np.mean((hs >= cut).any(axis=1)))
+    content_xfpr = float(np.mean((xs >= cut).any(axis=1)))
     console.print(
-        f"HarmBench recall (any category): {harm_recall:.3f} of {len(harm)}; "
-        f"XSTest safe FPR (content): {content_xfpr:.3f}"
+        f"Shipped cascade: HarmBench recall (any category) {harm_recall:.3f} of {len(harm)} (escalated "
+        f"{np.mean(h_esc):.3f}); XSTest safe FPR (content) {content_xfpr:.3f} (escalated {np.mean(x_esc):.3f})"
     )
     return {
-        "content_macro_f1": float(np.mean(f1s)),
+        "content_macro_f1": cv[f"keep={keep}"]["content_macro_f1"],
         "harmbench_recall": harm_recall,
         "content_xstest_fpr": content_xfpr,
     }

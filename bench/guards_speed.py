@@ -32,7 +32,7 @@ from rich.table import Table  # noqa: E402
 
 from portico.guards import GuardRuntime, GuardSettings, GuardStage  # noqa: E402
 from portico.guards.factory import build_guard  # noqa: E402
-from portico.guards.runtime import ESCALATED_STATE  # noqa: E402
+from portico.guards.runtime import CONTENT_ESCALATED_STATE, ESCALATED_STATE  # noqa: E402
 from portico.pipeline import Pipeline, Reply, RequestContext  # noqa: E402
 from portico.types import ChatMessage, ChatRequest, ChatResponse, Choice, ResponseMessage  # noqa: E402
 
@@ -202,7 +202,7 @@ async def main(runs: int) -> None:
             await guarded(ctx)
             times.append((time.perf_counter() - t0) * 1000)
             cpu_times.append((time.process_time() - c0) * 1000)
-            escalated.append(bool(ctx.state.get(ESCALATED_STATE)))
+            escalated.append(bool(ctx.state.get(ESCALATED_STATE) or ctx.state.get(CONTENT_ESCALATED_STATE)))
         esc = np.array(escalated)
         result["escalated_share_mtbench"] = float(esc.mean())
         if esc.any():
@@ -285,10 +285,11 @@ def pii_speed(runtime: GuardRuntime, texts: dict[int, str], runs: int, console: 
 
 
 def _escalates(runtime: GuardRuntime, text: str) -> bool:
-    """Whether the injection cascade sends ``text`` to its MiniLM stage."""
+    """Whether the injection or the content cascade sends ``text`` to a MiniLM stage."""
     ctx = RequestContext("e", ChatRequest(model="m", messages=[ChatMessage(role="user", content=text)]))
     runtime.injection_score(text, ctx)
-    return bool(ctx.state.get(ESCALATED_STATE))
+    runtime.content_scores(text, ctx)
+    return bool(ctx.state.get(ESCALATED_STATE) or ctx.state.get(CONTENT_ESCALATED_STATE))
 
 
 def heldout_prompts() -> list[str]:

@@ -20,6 +20,7 @@ import numpy as np
 from portico.guards.classifier import DATA_DIR, FloatArray
 
 CASCADE_CONFIG = DATA_DIR / "injection_cascade.json"
+CONTENT_CASCADE_CONFIG = DATA_DIR / "content_cascade.json"
 # The combining rules compared (a small set, chosen between on validation only): the
 # second stage's score alone, or the mean of both probabilities.
 RULES = ("second", "mean")
@@ -54,5 +55,33 @@ class CascadeConfig:
         """The cascade's score: ``fast`` when not escalated (``second`` None), else the rule's."""
         if second is None:
             return fast
+        out: FloatArray = np.asarray(combine(self.rule, fast, second), dtype=np.float32)
+        return out
+
+
+class ContentCascadeConfig:
+    """The content cascade: per-label escalation cuts (a text escalates when *any* label's
+    fast score reaches its cut), the rule, and per-label thresholds of the combined score.
+    Written by ``scripts/select_content_cascade.py`` from out-of-fold scores of the content
+    training corpus (never a test split)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.labels: list[str] = [str(x) for x in data["labels"]]
+        self.escalate = np.array([float(data["escalate"][k]) for k in self.labels], dtype=np.float32)
+        self.rule = str(data["rule"])
+        if self.rule not in RULES:
+            raise ValueError(f"unknown cascade rule {self.rule!r}")
+        self.thresholds: dict[str, float] = {k: float(v) for k, v in data["thresholds"].items()}
+        self.meta = data
+
+    @classmethod
+    def load(cls) -> ContentCascadeConfig:
+        return cls(json.loads(CONTENT_CASCADE_CONFIG.read_text(encoding="utf-8")))
+
+    def escalates(self, fast: FloatArray) -> Any:
+        """Which rows of ``fast`` (texts x labels) go to the second stage."""
+        return (np.asarray(fast) >= self.escalate).any(axis=1)
+
+    def final(self, fast: FloatArray, second: FloatArray) -> FloatArray:
         out: FloatArray = np.asarray(combine(self.rule, fast, second), dtype=np.float32)
         return out

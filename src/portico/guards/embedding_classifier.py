@@ -27,6 +27,9 @@ import numpy as np
 from portico.guards.classifier import DATA_DIR, FloatArray, _sigmoid
 
 INJECTION_EMBEDDING_MODEL = DATA_DIR / "injection_v3.npz"
+# The content cascade's second stage (content_v3, restored byte for byte from fac46d4):
+# same recipe, same 600-char view, so its embedding is shared with the injection stage's.
+CONTENT_EMBEDDING_MODEL = DATA_DIR / "content_v3.npz"
 
 
 def char_wb_vectorizer(n_features: int, ngram: tuple[int, int]) -> Any:

@@ -17,7 +17,6 @@ from portico.errors import InvalidRequest
 from portico.feature import HEADERS_KEY, Access, Feature, Route
 from portico.guards.injection_rules import match_rules
 from portico.guards.runtime import GuardRuntime
-from portico.guards.tokens import token_ids
 from portico.server.asgi import Receive, Scope, Send, parse_json_object, read_body, send_json
 
 MODEL = "portico-moderation"
@@ -72,8 +71,8 @@ class Moderator:
 
     def moderate(self, texts: list[str]) -> list[dict[str, Any]]:
         content = self.runtime.content_model
-        ids = token_ids(texts)
-        content_scores = content.scores(texts, ids=ids)
+        content_scores, _ = self.runtime.content_cascade_scores(texts)
+        content_thresholds = self.runtime.content_cascade.thresholds
         injection_scores, _ = self.runtime.injection_cascade_scores(texts)
         results = []
         for i, text in enumerate(texts):
@@ -83,7 +82,7 @@ class Moderator:
                 name = OURS.get(label)
                 if name is not None:
                     scores[name] = round(float(content_scores[i, j]), 6)
-                    flags[name] = scores[name] >= content.thresholds[label]
+                    flags[name] = scores[name] >= content_thresholds[label]
             inj = float(injection_scores[i])
             scores[INJECTION] = round(inj, 6)
             flags[INJECTION] = bool(match_rules(text)) or inj >= self.runtime.injection_cascade.thresholds["injection"]

@@ -1,5 +1,5 @@
 """The heavy, shared parts of the guards (Presidio analyzer, classifiers, the MiniLM
-embedder of the injection cascade's second stage), each built lazily on first use and then
+embedder of the injection and content cascades' second stages), each built lazily on first use and then
 kept for the life of the process. Create one ``GuardRuntime`` per process and pass it to
 every GuardStage and to the CLI."""
 
@@ -12,9 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from portico.guards.cascade import CascadeConfig
+from portico.guards.cascade import CascadeConfig, ContentCascadeConfig
 from portico.guards.classifier import CONTENT_MODEL, INJECTION_MODEL, FloatArray, LinearTextClassifier
-from portico.guards.embedding_classifier import INJECTION_EMBEDDING_MODEL, EmbeddingTextClassifier
+from portico.guards.embedding_classifier import (
+    CONTENT_EMBEDDING_MODEL,
+    INJECTION_EMBEDDING_MODEL,
+    EmbeddingTextClassifier,
+)
 from portico.guards.tokens import token_ids
 from portico.pipeline import RequestContext
 
@@ -26,6 +30,8 @@ _FEATURES_STATE = "guards.text_features"
 _EMBED_STATE = "guards.embeddings"
 # Per request: texts whose injection score went through the second stage (observability, tests).
 ESCALATED_STATE = "guards.escalated"
+# Per request: texts whose content scores went through the content second stage.
+CONTENT_ESCALATED_STATE = "guards.content_escalated"
 
 Embed = Callable[[list[str]], npt.NDArray[np.float32]]
 
@@ -46,6 +52,8 @@ class GuardRuntime:
         self._content: LinearTextClassifier | None = None
         self._second: EmbeddingTextClassifier | None = None
         self._cascade: CascadeConfig | None = None
+        self._content_second: EmbeddingTextClassifier | None = None
+        self._content_cascade: ContentCascadeConfig | None = None
         self._lock = threading.Lock()
 
     @property
@@ -100,6 +108,18 @@ class GuardRuntime:
         return self._cascade
 
     @property
+    def content_second_stage(self) -> EmbeddingTextClassifier:
+        if self._content_second is None:
+            self._content_second = EmbeddingTextClassifier(CONTENT_EMBEDDING_MODEL)
+        return self._content_second
+
+    @property
+    def content_cascade(self) -> ContentCascadeConfig:
+        if self._content_cascade is None:
+            self._content_cascade = ContentCascadeConfig.load()
+        return self._content_cascade
+
+    @property
     def content_model(self) -> LinearTextClassifier:
         if self._content is None:
             self._content = LinearTextClassifier(CONTENT_MODEL)
@@ -117,6 +137,7 @@ class GuardRuntime:
             self.classify(self.injection_model, "warm up")
             self.classify(self.content_model, "warm up")
             self.injection_cascade_scores(["warm up"], force=True)
+            self.content_cascade_scores(["warm up"], force=True)
 
     def classify(self, model: LinearTextClassifier, text: str, ctx: RequestContext | None = None) -> FloatArray:
         """``model``'s probabilities for ``text``. The n-gram counts and token ids are
@@ -141,14 +162,52 @@ class GuardRuntime:
         if float(fast[0]) < cascade.escalate:
             return float(fast[0])
         second = self.injection_second_stage
-        (view,) = second.views([text])
-        memo: dict[str, npt.NDArray[np.float32]] = ctx.state.setdefault(_EMBED_STATE, {}) if ctx is not None else {}
-        vec = memo.get(view)
-        if vec is None:
-            vec = memo[view] = np.asarray(self.embedder.embed([view]), dtype=np.float32)
+        vec = self._embedding(second, text, ctx)
         if ctx is not None:
             ctx.state.setdefault(ESCALATED_STATE, set()).add(text)
         return float(cascade.final(fast, second.scores([text], vec)[0])[0])
+
+    def _embedding(self, second: EmbeddingTextClassifier, text: str, ctx: RequestContext | None) -> FloatArray:
+        """The MiniLM vector of ``second``'s view of ``text``, memoised per request by view:
+        the injection and content second stages use the same 600-char view, so a request
+        that escalated for one pays no second embedding for the other."""
+        (view,) = second.views([text])
+        memo: dict[str, FloatArray] = ctx.state.setdefault(_EMBED_STATE, {}) if ctx is not None else {}
+        vec = memo.get(view)
+        if vec is None:
+            vec = memo[view] = np.asarray(self.embedder.embed([view]), dtype=np.float32)
+        return vec
+
+    def content_scores(self, text: str, ctx: RequestContext | None = None) -> FloatArray:
+        """The content cascade's per-label scores: the fast model's, or, when any label's fast
+        score reaches its escalation cut, the mean of fast and second stage (MiniLM) per label."""
+        fast = self.classify(self.content_model, text, ctx)
+        cascade = self.content_cascade
+        if not cascade.escalates(fast[None, :])[0]:
+            return fast
+        second = self.content_second_stage
+        vec = self._embedding(second, text, ctx)
+        if ctx is not None:
+            ctx.state.setdefault(CONTENT_ESCALATED_STATE, set()).add(text)
+        out: FloatArray = cascade.final(fast, second.scores([text], vec)[0])
+        return out
+
+    def content_cascade_scores(
+        self, texts: Sequence[str], embed: Embed | None = None, *, force: bool = False
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Batch form of :meth:`content_scores`: scores (one row per text) and which escalated."""
+        texts = list(texts)
+        fast = self.content_model.scores(texts)
+        cascade = self.content_cascade
+        escalated = np.ones(len(texts), dtype=bool) if force else cascade.escalates(fast)
+        out = fast.copy()
+        idx = np.flatnonzero(escalated)
+        if len(idx):
+            second = self.content_second_stage
+            chosen = [texts[i] for i in idx]
+            vectors = (embed or self.embedder.embed)(second.views(chosen))
+            out[idx] = cascade.final(fast[idx], second.scores(chosen, vectors))
+        return out, escalated
 
     def injection_cascade_scores(
         self, texts: Sequence[str], embed: Embed | None = None, *, force: bool = False
