@@ -35,14 +35,35 @@ def combine(rule: str, fast: Any, second: Any) -> Any:
     raise ValueError(f"unknown cascade rule {rule!r}")
 
 
-class CascadeConfig:
-    """The cascade's escalation cut, rule and its own flag / block cuts."""
+class _Cascade:
+    """What both cascades share: which texts escalate and how their final score is formed.
+    ``escalate`` is one cut (injection) or one per label (content); a text escalates when
+    any label's fast score reaches its cut."""
+
+    escalate: Any
+    rule: str
+
+    def _set_rule(self, rule: str) -> None:
+        if rule not in RULES:
+            raise ValueError(f"unknown cascade rule {rule!r}")
+        self.rule = rule
+
+    def escalates(self, fast: FloatArray) -> Any:
+        """Which rows of ``fast`` (texts x labels) go to the second stage."""
+        return (np.asarray(fast) >= self.escalate).any(axis=1)
+
+    def final(self, fast: FloatArray, second: FloatArray) -> FloatArray:
+        """The score of an escalated text: the rule applied to the fast and second-stage scores."""
+        out: FloatArray = np.asarray(combine(self.rule, fast, second), dtype=np.float32)
+        return out
+
+
+class CascadeConfig(_Cascade):
+    """The injection cascade's escalation cut, rule and its own flag / block cuts."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.escalate = float(data["escalate"])
-        self.rule = str(data["rule"])
-        if self.rule not in RULES:
-            raise ValueError(f"unknown cascade rule {self.rule!r}")
+        self._set_rule(str(data["rule"]))
         self.thresholds: dict[str, float] = {k: float(v) for k, v in data["thresholds"].items()}
         self.block_thresholds: dict[str, float] = {k: float(v) for k, v in data["block_thresholds"].items()}
         self.meta = data
@@ -51,15 +72,8 @@ class CascadeConfig:
     def load(cls) -> CascadeConfig:
         return cls(json.loads(CASCADE_CONFIG.read_text(encoding="utf-8")))
 
-    def final(self, fast: FloatArray, second: FloatArray | None) -> FloatArray:
-        """The cascade's score: ``fast`` when not escalated (``second`` None), else the rule's."""
-        if second is None:
-            return fast
-        out: FloatArray = np.asarray(combine(self.rule, fast, second), dtype=np.float32)
-        return out
 
-
-class ContentCascadeConfig:
+class ContentCascadeConfig(_Cascade):
     """The content cascade: per-label escalation cuts (a text escalates when *any* label's
     fast score reaches its cut), the rule, and per-label thresholds of the combined score.
     Written by ``scripts/select_content_cascade.py`` from out-of-fold scores of the content
@@ -68,20 +82,10 @@ class ContentCascadeConfig:
     def __init__(self, data: dict[str, Any]) -> None:
         self.labels: list[str] = [str(x) for x in data["labels"]]
         self.escalate = np.array([float(data["escalate"][k]) for k in self.labels], dtype=np.float32)
-        self.rule = str(data["rule"])
-        if self.rule not in RULES:
-            raise ValueError(f"unknown cascade rule {self.rule!r}")
+        self._set_rule(str(data["rule"]))
         self.thresholds: dict[str, float] = {k: float(v) for k, v in data["thresholds"].items()}
         self.meta = data
 
     @classmethod
     def load(cls) -> ContentCascadeConfig:
         return cls(json.loads(CONTENT_CASCADE_CONFIG.read_text(encoding="utf-8")))
-
-    def escalates(self, fast: FloatArray) -> Any:
-        """Which rows of ``fast`` (texts x labels) go to the second stage."""
-        return (np.asarray(fast) >= self.escalate).any(axis=1)
-
-    def final(self, fast: FloatArray, second: FloatArray) -> FloatArray:
-        out: FloatArray = np.asarray(combine(self.rule, fast, second), dtype=np.float32)
-        return out

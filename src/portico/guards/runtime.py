@@ -157,15 +157,35 @@ class GuardRuntime:
         escalation cut, the rule's combination with the second stage (MiniLM). The n-gram
         counts and token ids come from the per-request memo shared with content; the
         embedding is memoised per request too."""
-        fast = self.classify(self.injection_model, text, ctx)
-        cascade = self.injection_cascade
-        if float(fast[0]) < cascade.escalate:
-            return float(fast[0])
-        second = self.injection_second_stage
+        row = self._cascade_one(
+            self.injection_model,
+            self.injection_cascade,
+            lambda: self.injection_second_stage,
+            ESCALATED_STATE,
+            text,
+            ctx,
+        )
+        return float(row[0])
+
+    def _cascade_one(
+        self,
+        model: LinearTextClassifier,
+        cascade: CascadeConfig | ContentCascadeConfig,
+        second_stage: Callable[[], EmbeddingTextClassifier],
+        escalated_state: str,
+        text: str,
+        ctx: RequestContext | None,
+    ) -> FloatArray:
+        """One text through a cascade: ``model``'s scores, or, when they reach the escalation
+        cut, the rule's combination with the second stage (built on first escalation)."""
+        fast = self.classify(model, text, ctx)
+        if not cascade.escalates(fast[None, :])[0]:
+            return fast
+        second = second_stage()
         vec = self._embedding(second, text, ctx)
         if ctx is not None:
-            ctx.state.setdefault(ESCALATED_STATE, set()).add(text)
-        return float(cascade.final(fast, second.scores([text], vec)[0])[0])
+            ctx.state.setdefault(escalated_state, set()).add(text)
+        return cascade.final(fast, second.scores([text], vec)[0])
 
     def _embedding(self, second: EmbeddingTextClassifier, text: str, ctx: RequestContext | None) -> FloatArray:
         """The MiniLM vector of ``second``'s view of ``text``, memoised per request by view:
@@ -181,33 +201,22 @@ class GuardRuntime:
     def content_scores(self, text: str, ctx: RequestContext | None = None) -> FloatArray:
         """The content cascade's per-label scores: the fast model's, or, when any label's fast
         score reaches its escalation cut, the mean of fast and second stage (MiniLM) per label."""
-        fast = self.classify(self.content_model, text, ctx)
-        cascade = self.content_cascade
-        if not cascade.escalates(fast[None, :])[0]:
-            return fast
-        second = self.content_second_stage
-        vec = self._embedding(second, text, ctx)
-        if ctx is not None:
-            ctx.state.setdefault(CONTENT_ESCALATED_STATE, set()).add(text)
-        out: FloatArray = cascade.final(fast, second.scores([text], vec)[0])
-        return out
+        return self._cascade_one(
+            self.content_model,
+            self.content_cascade,
+            lambda: self.content_second_stage,
+            CONTENT_ESCALATED_STATE,
+            text,
+            ctx,
+        )
 
     def content_cascade_scores(
         self, texts: Sequence[str], embed: Embed | None = None, *, force: bool = False
     ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         """Batch form of :meth:`content_scores`: scores (one row per text) and which escalated."""
-        texts = list(texts)
-        fast = self.content_model.scores(texts)
-        cascade = self.content_cascade
-        escalated = np.ones(len(texts), dtype=bool) if force else cascade.escalates(fast)
-        out = fast.copy()
-        idx = np.flatnonzero(escalated)
-        if len(idx):
-            second = self.content_second_stage
-            chosen = [texts[i] for i in idx]
-            vectors = (embed or self.embedder.embed)(second.views(chosen))
-            out[idx] = cascade.final(fast[idx], second.scores(chosen, vectors))
-        return out, escalated
+        return self._cascade_batch(
+            self.content_model, self.content_cascade, lambda: self.content_second_stage, texts, embed, force
+        )
 
     def injection_cascade_scores(
         self, texts: Sequence[str], embed: Embed | None = None, *, force: bool = False
@@ -215,15 +224,28 @@ class GuardRuntime:
         """Batch form of :meth:`injection_score` (benchmarks, /v1/moderations): scores and
         which texts escalated. ``embed`` (views -> vectors) replaces the runtime's embedder,
         e.g. with a disk cache; ``force`` escalates every text (warm-up)."""
+        scores, escalated = self._cascade_batch(
+            self.injection_model, self.injection_cascade, lambda: self.injection_second_stage, texts, embed, force
+        )
+        return scores[:, 0], escalated
+
+    def _cascade_batch(
+        self,
+        model: LinearTextClassifier,
+        cascade: CascadeConfig | ContentCascadeConfig,
+        second_stage: Callable[[], EmbeddingTextClassifier],
+        texts: Sequence[str],
+        embed: Embed | None,
+        force: bool,
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         texts = list(texts)
-        fast = self.injection_model.scores(texts)[:, 0]
-        cascade = self.injection_cascade
-        escalated = np.ones(len(texts), dtype=bool) if force else fast >= cascade.escalate
+        fast = model.scores(texts)
+        escalated = np.ones(len(texts), dtype=bool) if force else cascade.escalates(fast)
         out = fast.copy()
         idx = np.flatnonzero(escalated)
         if len(idx):
-            second = self.injection_second_stage
+            second = second_stage()
             chosen = [texts[i] for i in idx]
             vectors = (embed or self.embedder.embed)(second.views(chosen))
-            out[idx] = cascade.final(fast[idx], second.scores(chosen, vectors)[:, 0])
+            out[idx] = cascade.final(fast[idx], second.scores(chosen, vectors))
         return out, escalated
