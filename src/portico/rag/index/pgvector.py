@@ -1,9 +1,10 @@
 """The PostgreSQL + pgvector VectorIndex, for replicas that share one database.
 
 Dense search is pgvector's HNSW index (cosine) with iterative scans, so a store or attribute
-restriction still returns k rows. Lexical search is BM25 computed in SQL over a postings
-table (term, chunk, tf, document length) with the same tokens, the same Lucene formula and
-the same k1/b as the embedded bm25s index, so both backends rank alike.
+restriction still returns k rows. Lexical search is BM25 over a postings table (term, chunk,
+tf, document length) with the same tokens, the same Lucene formula and the same k1/b as the
+embedded bm25s index, so both backends rank alike; the postings are scored in the gateway,
+cached by a per-term version that keeps replicas exact (``pg_bm25``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from portico.rag.filters import Predicate
-from portico.rag.index.base import BM25_B, BM25_K1, ChunkIn, Hit, Vector
+from portico.rag.index.base import ChunkIn, Hit, Vector
+from portico.rag.index.pg_bm25 import TERMS_SQL, Postings, PostingsCache, idf, top_k
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -36,31 +38,17 @@ def _schema_sql(dim: int) -> list[str]:
             USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)""",
         """CREATE TABLE IF NOT EXISTS portico_rag_postings (
             store_id text NOT NULL, term text NOT NULL, chunk_id bigint NOT NULL, file_id text NOT NULL,
-            tf int NOT NULL, doc_len int NOT NULL, PRIMARY KEY (store_id, term, chunk_id))""",
+            tf int NOT NULL, doc_len int NOT NULL, PRIMARY KEY (store_id, term, chunk_id) INCLUDE (tf, doc_len))""",
         "CREATE INDEX IF NOT EXISTS ix_portico_rag_postings_chunk ON portico_rag_postings (chunk_id)",
         """CREATE TABLE IF NOT EXISTS portico_rag_stats (
             store_id text PRIMARY KEY, n_docs bigint NOT NULL, total_len bigint NOT NULL)""",
-        # document frequencies, kept with the postings: a query reads them instead of counting
+        # document frequencies, kept with the postings: a query reads them instead of counting;
+        # ver (from one sequence) changes with the term's postings, so caches know they are current
         """CREATE TABLE IF NOT EXISTS portico_rag_df (
             store_id text NOT NULL, term text NOT NULL, df bigint NOT NULL, PRIMARY KEY (store_id, term))""",
+        "ALTER TABLE portico_rag_df ADD COLUMN IF NOT EXISTS ver bigint NOT NULL DEFAULT 0",
+        "CREATE SEQUENCE IF NOT EXISTS portico_rag_ver",
     ]
-
-
-# One statement: idf from the kept document frequencies, the query's idf mass (the normaliser:
-# unseen terms at the idf of df = 0) and the top-k chunks by Lucene BM25.
-_BM25 = f"""
-WITH q AS (SELECT * FROM unnest($1::text[], $2::int[]) AS q(term, qn)),
-s AS (SELECT n_docs::float8 AS n, total_len::float8 / GREATEST(n_docs, 1) AS avgdl
-      FROM portico_rag_stats WHERE store_id = $3),
-d AS (SELECT q.term, q.qn, ln(1 + (s.n - coalesce(f.df, 0) + 0.5) / (coalesce(f.df, 0) + 0.5)) AS idf
-      FROM q CROSS JOIN s LEFT JOIN portico_rag_df f ON f.store_id = $3 AND f.term = q.term),
-m AS (SELECT sum(qn * idf) AS mass FROM d)
-SELECT p.chunk_id, sum(d.qn * d.idf * p.tf / (p.tf + {BM25_K1} * ((1 - {BM25_B}) + {BM25_B} * p.doc_len
-       / (SELECT avgdl FROM s)))) AS score, (SELECT mass FROM m) AS mass
-FROM d JOIN portico_rag_postings p ON p.store_id = $3 AND p.term = d.term
-WHERE $4::text[] IS NULL OR p.file_id = ANY($4::text[])
-GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $5
-"""
 
 
 def _vec(v: Vector) -> str:
@@ -72,7 +60,15 @@ def _dsn(url: str) -> str:
 
 
 class PgVectorIndex:
-    def __init__(self, url: str, *, schema: str | None = None, dim: int = 384, pool_size: int = 4) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        dim: int = 384,
+        pool_size: int = 4,
+        postings_cache_mb: float = 256.0,
+    ) -> None:
         if schema is not None and not _IDENT.match(schema):
             raise ValueError(f"rag.pg_schema {schema!r} is not a plain identifier")
         self.url = _dsn(url)
@@ -80,6 +76,7 @@ class PgVectorIndex:
         self.dim = dim
         self.pool_size = pool_size
         self._pool: Any = None
+        self._postings = PostingsCache(int(postings_cache_mb * 1e6))
 
     async def start(self) -> None:
         import asyncpg
@@ -126,7 +123,7 @@ class PgVectorIndex:
         self, store_id: str, file_id: str, chunks: Sequence[ChunkIn], attributes: Mapping[str, Any]
     ) -> None:
         async with self._p().acquire() as conn, conn.transaction():
-            await self._remove(conn, store_id, file_id)
+            ver = await self._remove(conn, store_id, file_id)
             await conn.execute(
                 "INSERT INTO portico_rag_files (store_id, file_id, attributes) VALUES ($1, $2, $3::jsonb) "
                 "ON CONFLICT (store_id, file_id) DO UPDATE SET attributes = EXCLUDED.attributes",
@@ -163,11 +160,13 @@ class PgVectorIndex:
             )
             df = Counter(term for c in chunks for term in set(c.tokens))
             await conn.execute(
-                "INSERT INTO portico_rag_df (store_id, term, df) SELECT $1, t, n FROM unnest($2::text[], $3::bigint[]) "
-                "AS u(t, n) ON CONFLICT (store_id, term) DO UPDATE SET df = portico_rag_df.df + EXCLUDED.df",
+                "INSERT INTO portico_rag_df (store_id, term, df, ver) SELECT $1, t, n, $4 FROM "
+                "unnest($2::text[], $3::bigint[]) AS u(t, n) ON CONFLICT (store_id, term) "
+                "DO UPDATE SET df = portico_rag_df.df + EXCLUDED.df, ver = EXCLUDED.ver",
                 store_id,
                 list(df),
                 list(df.values()),
+                ver,
             )
             await self._add_stats(conn, store_id, len(chunks), total)
 
@@ -181,31 +180,40 @@ class PgVectorIndex:
             length,
         )
 
-    async def _remove(self, conn: Any, store_id: str, file_id: str) -> None:
+    async def _remove(self, conn: Any, store_id: str, file_id: str) -> int:
+        """Remove the file's chunks and postings; the version this write gives the terms it changes."""
         # Lock the store's stats row first: concurrent writers to one store serialise here.
         await self._add_stats(conn, store_id, 0, 0)
         await conn.execute("SELECT 1 FROM portico_rag_stats WHERE store_id = $1 FOR UPDATE", store_id)
-        old = await conn.fetchrow(
-            "SELECT count(*) AS n, coalesce(sum(doc_len), 0) AS len FROM ("
-            " SELECT DISTINCT chunk_id, doc_len FROM portico_rag_postings WHERE store_id = $1 AND file_id = $2) x",
-            store_id,
-            file_id,
-        )
-        empty = await conn.fetchval(
-            "SELECT count(*) FROM portico_rag_chunks c WHERE store_id = $1 AND file_id = $2 "
-            "AND NOT EXISTS (SELECT 1 FROM portico_rag_postings p WHERE p.chunk_id = c.id)",
-            store_id,
-            file_id,
+        ver = int(await conn.fetchval("SELECT nextval('portico_rag_ver')"))
+        # The file's chunk ids come from the chunks table's (store_id, file_id) index; every
+        # posting step below is then an index lookup by chunk id, never a scan of the postings
+        # (a scan per file made filling a store quadratic: ~16 min for 100k chunks).
+        ids = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM portico_rag_chunks WHERE store_id = $1 AND file_id = $2", store_id, file_id
+            )
+        ]
+        if not ids:
+            return ver
+        length = await conn.fetchval(
+            "SELECT coalesce(sum(doc_len), 0) FROM (SELECT DISTINCT chunk_id, doc_len FROM portico_rag_postings "
+            "WHERE chunk_id = ANY($1::bigint[])) x",
+            ids,
         )
         await conn.execute(
-            "UPDATE portico_rag_df f SET df = f.df - x.n FROM (SELECT term, count(*) AS n FROM portico_rag_postings "
-            "WHERE store_id = $1 AND file_id = $2 GROUP BY term) x WHERE f.store_id = $1 AND f.term = x.term",
+            "UPDATE portico_rag_df f SET df = f.df - x.n, ver = $3 FROM (SELECT term, count(*) AS n "
+            "FROM portico_rag_postings WHERE chunk_id = ANY($2::bigint[]) GROUP BY term) x "
+            "WHERE f.store_id = $1 AND f.term = x.term",
             store_id,
-            file_id,
+            ids,
+            ver,
         )
-        await conn.execute("DELETE FROM portico_rag_postings WHERE store_id = $1 AND file_id = $2", store_id, file_id)
-        await conn.execute("DELETE FROM portico_rag_chunks WHERE store_id = $1 AND file_id = $2", store_id, file_id)
-        await self._add_stats(conn, store_id, -(int(old["n"]) + int(empty)), -int(old["len"]))
+        await conn.execute("DELETE FROM portico_rag_postings WHERE chunk_id = ANY($1::bigint[])", ids)
+        await conn.execute("DELETE FROM portico_rag_chunks WHERE id = ANY($1::bigint[])", ids)
+        await self._add_stats(conn, store_id, -len(ids), -int(length))
+        return ver
 
     async def set_attributes(self, store_id: str, file_id: str, attributes: Mapping[str, Any]) -> None:
         async with self._p().acquire() as conn:
@@ -231,6 +239,7 @@ class PgVectorIndex:
                 "portico_rag_df",
             ):
                 await conn.execute(f"DELETE FROM {table} WHERE store_id = $1", store_id)
+        self._postings.drop_store(store_id)  # memory only: other replicas' entries fail the version check
 
     # ---- reads -----------------------------------------------------------------------------
     async def count(self, store_id: str) -> int:
@@ -243,33 +252,31 @@ class PgVectorIndex:
         rows = await conn.fetch("SELECT file_id, attributes FROM portico_rag_files WHERE store_id = $1", store_id)
         return [r["file_id"] for r in rows if where(json.loads(r["attributes"]))]
 
-    async def _attributes(self, conn: Any, store_id: str, file_ids: set[str]) -> dict[str, dict[str, Any]]:
-        rows = await conn.fetch(
-            "SELECT file_id, attributes FROM portico_rag_files WHERE store_id = $1 AND file_id = ANY($2::text[])",
-            store_id,
-            list(file_ids),
-        )
-        return {r["file_id"]: json.loads(r["attributes"]) for r in rows}
-
     async def dense(self, store_id: str, vector: Vector, k: int, where: Predicate | None = None) -> list[Hit]:
         if k <= 0:
             return []
-        async with self._p().acquire() as conn, conn.transaction():
+        async with self._p().acquire() as conn:
             allowed = await self._allowed(conn, store_id, where)
             if allowed is not None and not allowed:
                 return []
+            # the HNSW top k, then their files' attributes, in one statement
             rows = await conn.fetch(
-                "SELECT id, file_id, position, text, 1 - (embedding <=> $1::vector) AS score FROM portico_rag_chunks "
-                "WHERE store_id = $2 AND ($3::text[] IS NULL OR file_id = ANY($3::text[])) "
-                "ORDER BY embedding <=> $1::vector LIMIT $4",
+                "WITH h AS (SELECT id, file_id, position, text, embedding <=> $1::vector AS distance "
+                "FROM portico_rag_chunks WHERE store_id = $2 AND ($3::text[] IS NULL OR file_id = ANY($3::text[])) "
+                "ORDER BY embedding <=> $1::vector LIMIT $4) "
+                "SELECT h.*, f.attributes FROM h LEFT JOIN portico_rag_files f "
+                "ON f.store_id = $2 AND f.file_id = h.file_id ORDER BY h.distance, h.id",
                 _vec(vector),
                 store_id,
                 allowed,
                 k,
             )
-            attrs = await self._attributes(conn, store_id, {r["file_id"] for r in rows})
+        attrs: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            if r["file_id"] not in attrs:
+                attrs[r["file_id"]] = json.loads(r["attributes"]) if r["attributes"] is not None else {}
         return [
-            Hit(r["id"], r["file_id"], r["position"], r["text"], float(r["score"]), attrs.get(r["file_id"], {}))
+            Hit(r["id"], r["file_id"], r["position"], r["text"], 1.0 - float(r["distance"]), attrs[r["file_id"]])
             for r in rows
         ]
 
@@ -278,32 +285,64 @@ class PgVectorIndex:
             return []
         counts = Counter(tokens)
         async with self._p().acquire() as conn:
-            allowed = await self._allowed(conn, store_id, where)
-            if allowed is not None and not allowed:
+            allowed_ids = None
+            if where is not None:
+                allowed = await self._allowed(conn, store_id, where)
+                if not allowed:
+                    return []
+                packed = await conn.fetchval(
+                    "SELECT string_agg(int8send(id), ''::bytea) FROM portico_rag_chunks "
+                    "WHERE store_id = $1 AND file_id = ANY($2::text[])",
+                    store_id,
+                    allowed,
+                )
+                allowed_ids = np.frombuffer(packed or b"", dtype=">i8").astype(np.int64)
+            cached = {t: self._postings.peek(store_id, t) for t in counts}
+            have = [c.ver if c is not None else -1 for c in cached.values()]
+            terms = await conn.fetch(TERMS_SQL, store_id, list(cached), have)
+            if not terms or not terms[0]["n_docs"]:
                 return []
-            scored = await conn.fetch(_BM25, list(counts), list(counts.values()), store_id, allowed, k)
-            scored = [r for r in scored if r["score"] > 0]
+            n_docs = float(terms[0]["n_docs"])
+            avgdl = float(terms[0]["total_len"]) / n_docs
+            found: dict[str, Postings] = {}
+            for t in terms:
+                term = t["term"]
+                if t["packed"] is not None:
+                    found[term] = Postings.unpack(t["ver"], t["packed"])
+                    self._postings.put(store_id, term, found[term])
+                elif t["df"] > 0 and (hit := cached[term]) is not None and hit.ver == t["ver"]:
+                    found[term] = hit
+            weights = {t["term"]: counts[t["term"]] * idf(n_docs, float(t["df"])) for t in terms}
+            # query-term order, whatever was cached: the same sums to the last bit on every replica
+            scored = top_k([(weights[t], found[t]) for t in counts if t in found], avgdl, k, allowed_ids)
             if not scored:
                 return []
-            norm = float(scored[0]["mass"] or 1.0)
-            rows = await conn.fetch(
-                "SELECT id, file_id, position, text FROM portico_rag_chunks WHERE id = ANY($1::bigint[])",
-                [r["chunk_id"] for r in scored],
-            )
-            by_id = {r["id"]: r for r in rows}
-            attrs = await self._attributes(conn, store_id, {r["file_id"] for r in rows})
-        hits = []
-        for s in scored:
-            r = by_id.get(s["chunk_id"])
-            if r is not None:
-                hits.append(
-                    Hit(
-                        r["id"],
-                        r["file_id"],
-                        r["position"],
-                        r["text"],
-                        float(s["score"]) / norm,
-                        attrs.get(r["file_id"], {}),
-                    )
-                )
-        return hits
+            norm = sum(weights.values()) or 1.0
+            rows = await self._chunk_rows(conn, store_id, [i for i, _ in scored])
+        return [
+            Hit(chunk_id, r["file_id"], r["position"], r["text"], score / norm, r["attributes"])
+            for chunk_id, score in scored
+            if (r := rows.get(chunk_id)) is not None
+        ]
+
+    async def _chunk_rows(self, conn: Any, store_id: str, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Text, place and file attributes of chunks, in one statement."""
+        rows = await conn.fetch(
+            "SELECT c.id, c.file_id, c.position, c.text, f.attributes FROM portico_rag_chunks c "
+            "LEFT JOIN portico_rag_files f ON f.store_id = $1 AND f.file_id = c.file_id "
+            "WHERE c.id = ANY($2::bigint[])",
+            store_id,
+            ids,
+        )
+        attrs: dict[str, dict[str, Any]] = {}
+        out = {}
+        for r in rows:
+            if r["file_id"] not in attrs:
+                attrs[r["file_id"]] = json.loads(r["attributes"]) if r["attributes"] is not None else {}
+            out[r["id"]] = {
+                "file_id": r["file_id"],
+                "position": r["position"],
+                "text": r["text"],
+                "attributes": attrs[r["file_id"]],
+            }
+        return out
