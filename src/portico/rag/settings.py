@@ -29,6 +29,9 @@ class RagSettings(BaseModel):
     dir: str = Field(default="portico-rag", description="embedded backend: SQLite chunks, usearch and bm25s files")
     pg_url: str | None = Field(default=None, description="pgvector backend: a PostgreSQL URL with pgvector")
     pg_schema: str | None = None
+    pg_postings_cache_mb: float = Field(
+        default=256.0, ge=0, description="pgvector backend: BM25 postings cached per replica (0: read every query)"
+    )
     mode: RetrievalMode = Field(default="hybrid", description="default retrieval for new vector stores")
     chunking: ChunkingDefaults = Field(default_factory=ChunkingDefaults)
     candidates: int = Field(default=100, ge=10, le=1000, description="hits per retriever before fusion")

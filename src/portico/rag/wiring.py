@@ -37,7 +37,9 @@ def build_index(settings: RagSettings) -> VectorIndex:
             from portico.errors import ConfigError
 
             raise ConfigError("rag.backend pgvector needs rag.pg_url (a PostgreSQL with the vector extension).")
-        return PgVectorIndex(settings.pg_url, schema=settings.pg_schema)
+        return PgVectorIndex(
+            settings.pg_url, schema=settings.pg_schema, postings_cache_mb=settings.pg_postings_cache_mb
+        )
     from portico.rag.index.embedded import EmbeddedIndex
 
     return EmbeddedIndex(settings.dir)
