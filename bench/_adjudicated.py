@@ -64,6 +64,16 @@ def load_meta(path: Path = META) -> dict[str, Any]:
     return meta
 
 
+def meta_rounds(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The labelling rounds on record, newest first (each round keeps the one before as ``previous``)."""
+    out = []
+    node: dict[str, Any] | None = meta
+    while node is not None:
+        out.append(node)
+        node = node.get("previous")
+    return out
+
+
 def wilson(k: int, n: int) -> tuple[float, float]:
     """The 95% Wilson score interval for k successes in n draws."""
     if n == 0:
