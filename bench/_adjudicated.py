@@ -38,6 +38,10 @@ from portico.cache.normalize import normalize_turn
 DATA = Path(__file__).resolve().parent / "data"
 LABELS = DATA / "qqp_adjudicated_v1.jsonl"
 META = DATA / "qqp_adjudicated_v1.meta.json"
+# Pairs only the experimental pair reader serves (bench/cache_quality.py --reader), labelled the
+# same way in a round of their own; kept apart so the shipped judge's figures never see them.
+READER_LABELS = DATA / "qqp_adjudicated_v1_reader.jsonl"
+READER_META = DATA / "qqp_adjudicated_v1_reader.meta.json"
 FRAMES = ("served_25", "served_50", "unserved_dup")
 STRATA = (*FRAMES, "unserved_dup labelled when served earlier")
 Z = 1.96

@@ -261,7 +261,9 @@ def measure(
     served = {f"{t:.0%}": eligible & (p >= thr) for t, (thr, *_rest) in points.items()}
     served["default"] = eligible & (p >= default_threshold)
     thr = {t: th for t, (th, *_r) in points.items()}
-    adjudicated = adjudicated_report(rows, te, served, thr, default_threshold, verbose=verbose)
+    adjudicated = adjudicated_report(
+        rows, te, served, thr, default_threshold, verbose=verbose, reader_labels=reader is not None
+    )
     o20, b20, o25, o50, b50 = points[0.2][1], points[0.2][3], points[0.25][1], points[0.5][1], points[0.5][3]
     return {
         "false_hit_share_at_20": o20[2],
@@ -296,6 +298,7 @@ def adjudicated_report(
     default_threshold: float,
     *,
     verbose: bool = True,
+    reader_labels: bool = False,
 ) -> dict[str, tuple[float, float]]:
     """Raw against hand-labelled false-hit shares per operating point; (share, recall) per point.
 
@@ -309,10 +312,13 @@ def adjudicated_report(
     print = builtins.print if verbose else (lambda *_a, **_k: None)
     now = {"25%": thresholds[0.25], "50%": thresholds[0.5], "default": default_threshold}
     rounds = _adjudicated.meta_rounds(_adjudicated.load_meta())
+    labels = _adjudicated.load_labels()
+    if reader_labels:
+        rounds.append(_adjudicated.load_meta(_adjudicated.READER_META))
+        labels |= _adjudicated.load_labels(_adjudicated.READER_LABELS)
     if not any(all(abs(now[k] - m["thresholds"][k]) < 1e-9 for k in now) for m in rounds):
         builtins.print(f"\nWARNING: thresholds {now} match no labelling round {[m['thresholds'] for m in rounds]}: "
               "the labelled frames may not match the served sets; relabel (bench/adjudication_dump.py)")  # fmt: skip
-    labels = _adjudicated.load_labels()
     y = te.y
     keys = [_adjudicated.pair_key(str(rows[i]["text_a"]), str(rows[i]["text_b"])) for i in te.idx]
     found = [labels.get(k) for k in keys]
