@@ -14,6 +14,10 @@ the cheap test but are not certain), so its cost (one MiniLM pass per new text, 
 much as embedding the query) is paid on a minority of lookups. Trained by
 ``bench/train_cache_reader.py`` on the hand-labelled train pairs only; shipped as plain
 arrays (``allow_pickle=False``).
+
+Experimental and off by default (``semantic.reader``): measured on the hand-labelled test
+pairs it is no better than the verifier alone (docs/cache.md, "A token-level reader"). It is
+kept as the seam where a stronger pair model (a cross-encoder) would plug in.
 """
 
 from __future__ import annotations
