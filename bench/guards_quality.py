@@ -413,16 +413,16 @@ def bench_injection() -> dict[str, float]:
 def bench_content() -> dict[str, float]:
     """Content: the cascade (content_v4, content_v3 on the uncertain band, mean per label),
     5-fold cross-validated on the content corpus by retraining both models per fold; the
-    band's cuts (at the shipped keep level) and the thresholds are set inside each outer
-    training set from 3 inner folds' out-of-fold scores (scripts/eval_content_cascade.py).
+    band's width (the band rule of scripts/eval_content_cascade.py), its cuts and the
+    thresholds are set inside each outer training set from 3 inner folds' out-of-fold scores.
     v4 and v3 alone under the same protocol are printed beside it. HarmBench and XSTest
     are scored by the shipped cascade at its shipped thresholds."""
     import eval_content_cascade as ev
 
-    keep = float(_RUNTIME.content_cascade.meta["keep"])
-    settings = ["v4", "v3", f"keep={keep}"]
+    settings = ["v4", "v3", "rule"]
     cv = ev.run(settings, verbose=False)
-    table = Table(title=f"Content, nested 5-fold CV on openai_moderation_1680 (cascade keep={keep})")
+    keeps = [cv["rule"].get(f"keep_fold{i}", float("nan")) for i in range(5)]
+    table = Table(title=f"Content, nested 5-fold CV on openai_moderation_1680 (cascade band rule, keeps {keeps})")
     for c in ("figure", *settings):
         table.add_column(c)
     for k in cv["v4"]:
@@ -442,7 +442,7 @@ def bench_content() -> dict[str, float]:
         f"{np.mean(h_esc):.3f}); XSTest safe FPR (content) {content_xfpr:.3f} (escalated {np.mean(x_esc):.3f})"
     )
     return {
-        "content_macro_f1": cv[f"keep={keep}"]["content_macro_f1"],
+        "content_macro_f1": cv["rule"]["content_macro_f1"],
         "harmbench_recall": harm_recall,
         "content_xstest_fpr": content_xfpr,
     }
