@@ -38,6 +38,10 @@ from portico.cache.normalize import normalize_turn
 DATA = Path(__file__).resolve().parent / "data"
 LABELS = DATA / "qqp_adjudicated_v1.jsonl"
 META = DATA / "qqp_adjudicated_v1.meta.json"
+# Pairs only the experimental pair reader serves (bench/cache_quality.py --reader), labelled the
+# same way in a round of their own; kept apart so the shipped judge's figures never see them.
+READER_LABELS = DATA / "qqp_adjudicated_v1_reader.jsonl"
+READER_META = DATA / "qqp_adjudicated_v1_reader.meta.json"
 FRAMES = ("served_25", "served_50", "unserved_dup")
 STRATA = (*FRAMES, "unserved_dup labelled when served earlier")
 Z = 1.96
@@ -62,6 +66,16 @@ def load_labels(path: Path = LABELS) -> dict[Key, dict[str, Any]]:
 def load_meta(path: Path = META) -> dict[str, Any]:
     meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return meta
+
+
+def meta_rounds(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The labelling rounds on record, newest first (each round keeps the one before as ``previous``)."""
+    out = []
+    node: dict[str, Any] | None = meta
+    while node is not None:
+        out.append(node)
+        node = node.get("previous")
+    return out
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:

@@ -1,6 +1,6 @@
 """Draw the QQP test pairs to label by hand for bench/cache_quality.py, blind, and merge the labels.
 
-    .venv/bin/python bench/adjudication_dump.py dump WORKDIR [--served-25 N] [--served-50 N] [--unserved 300]
+    .venv/bin/python bench/adjudication_dump.py dump WORKDIR [--served-25 N] [--served-50 N] [--unserved 300] [--reader]
     .venv/bin/python bench/adjudication_dump.py merge WORKDIR
     .venv/bin/python bench/adjudication_dump.py dump-train WORKDIR [--floor 0.5]  (then merge-train)
 
@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _adjudicated
 import _qqp
-from cache_quality import frames_for, operating_thresholds, score_parts
+from cache_quality import frames_for, load_reader, operating_thresholds, score_parts
 
+from portico.cache.reader import READER_FILE
 from portico.cache.settings import SemanticSettings
 from portico.cache.verifier import VERIFIER_FILE
 
@@ -45,9 +46,9 @@ TRAIN_LABELS = _adjudicated.DATA / "qqp_train_adjudicated_v1.jsonl"
 REASONS = frozenset(["direction", "qualifier", "polarity", "entity", "scope", "other", ""])
 
 
-def dump(workdir: Path, sizes: dict[str, int], round_no: int) -> None:
+def dump(workdir: Path, sizes: dict[str, int], round_no: int, reader: bool = False) -> None:
     rows = _qqp.load_pairs()
-    parts, _ = score_parts(rows)
+    parts, _ = score_parts(rows, load_reader() if reader else None)
     te = parts["test"]
     eligible = te.eligible(SemanticSettings().min_similarity)
     thresholds = {f"{t:.0%}": thr for t, (thr, _) in operating_thresholds(parts["tune"]).items()}
@@ -85,6 +86,8 @@ def dump(workdir: Path, sizes: dict[str, int], round_no: int) -> None:
         "seed": SEED,
         "verifier_sha256": hashlib.sha256(VERIFIER_FILE.read_bytes()).hexdigest(),
     }
+    if reader:  # the served sets of the experimental pair reader (cache_quality.py --reader)
+        meta["reader_sha256"] = hashlib.sha256(READER_FILE.read_bytes()).hexdigest()
     if round_no > 1 and (workdir / "meta.json").exists():  # keep the draws of earlier rounds on record
         meta["previous"] = json.loads((workdir / "meta.json").read_text())
     (workdir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -159,10 +162,11 @@ def main() -> None:
     parser.add_argument("--unserved", type=int, default=300)
     parser.add_argument("--round", type=int, default=1, help="a later round adds pairs not labelled yet")
     parser.add_argument("--floor", type=float, default=0.5, help="dump-train: lowest verifier score drawn")
+    parser.add_argument("--reader", action="store_true", help="dump: the served sets with the pair reader on")
     args = parser.parse_args()
     if args.command == "dump":
         sizes = {"served_25": args.served_25, "served_50": args.served_50, "unserved_dup": args.unserved}
-        dump(args.workdir, sizes, args.round)
+        dump(args.workdir, sizes, args.round, args.reader)
     elif args.command == "dump-train":
         dump_train(args.workdir, args.floor)
     elif args.command == "merge-train":

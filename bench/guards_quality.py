@@ -13,7 +13,12 @@ thresholds), neuralchemy test split (cross-dataset),
 XSTest's 250 safe prompts, and benign sources by group (scripts/benign_sources.py): the
 calibration sources the block threshold was set on, and the held-out sources nothing was
 trained or set on (MT-Bench turns, MBPP, SQuAD questions); ``heldout_benign_fpr`` is the
-highest share flagged at the block threshold over the held-out sources.
+highest share flagged at the block threshold over the held-out sources. The table prints no
+flagged text: reading the held-out sources' flagged texts would steer the next model.
+``--before DIR`` scores a previous injection cascade (its three files in DIR) beside the
+shipped one in the same run, e.g. main at 8284485:
+    mkdir -p /tmp/before && for f in injection_v4.npz injection_v3.npz injection_cascade.json; do
+      git show 8284485:src/portico/guards/data/$f > /tmp/before/$f; done
 Content: 5-fold cross-validated per-category precision/recall/F1 on openai_moderation,
 recall on HarmBench behaviours, FPR on XSTest safe prompts. Pseudonymization round trip
 through randomly split SSE chunks.
@@ -50,6 +55,18 @@ from portico.guards.vault import PseudonymVault  # noqa: E402
 DATA = Path(os.environ.get("PORTICO_SHARED_DATA", ROOT.parent / "shared" / "data")) / "safety"
 CACHE = Path("/tmp/portico-cache")
 console = Console(width=140)
+
+# The previous shipped injection cascade (injection_v4 -> injection_v3, mean; main at 8284485),
+# this bench on 2026-12-08 00:22-00:26 UTC; --before DIR scores it again in the same run.
+PREVIOUS_CASCADE = {
+    "injection_recall_at_1pct_fpr": 0.9648,
+    "injection_cross_recall": 0.9493,
+    "heldout_benign_fpr": 0.0688,
+    "heldout_benign_fpr_mean": 0.0237,
+    "injection_recall_at_block": 0.9657,
+    "injection_cross_recall_at_block": 0.9493,
+    "xstest_safe_fpr": 0.0,
+}
 
 # injection_v4 alone (no cascade; this bench at 23:11-23:15 UTC on 2026-12-07, commit ebf7e21).
 V4_ALONE = {
@@ -212,6 +229,41 @@ def injection_scores(texts: list[str], name: str = "") -> np.ndarray:
     return np.where(rules, 1.0, s)
 
 
+BEFORE: Path | None = None  # --before DIR: a previous injection cascade scored in the same run
+
+
+def before_scorer(directory: Path):  # type: ignore[no-untyped-def]
+    """Scores of a previous injection cascade whose files (``injection_cascade.json``, the
+    fast ``.npz`` and the second stage's ``.npz``, named in ``before.json`` or by their
+    shipped names at 8284485) sit in ``directory``: rules, then its cascade, as the gateway
+    scored them then. Lets the bench put the previous model beside the new one in one run."""
+    from portico.guards.cascade import CascadeConfig
+    from portico.guards.embedding_classifier import EmbeddingTextClassifier
+
+    names = {"fast": "injection_v4.npz", "second": "injection_v3.npz"}
+    if (directory / "before.json").exists():
+        names.update(json.loads((directory / "before.json").read_text(encoding="utf-8")))
+    fast = LinearTextClassifier(directory / names["fast"])
+    second = EmbeddingTextClassifier(directory / names["second"])
+    cascade = CascadeConfig(json.loads((directory / "injection_cascade.json").read_text(encoding="utf-8")))
+
+    def score(texts: list[str]) -> np.ndarray:
+        f = fast.scores(texts)
+        esc = cascade.escalates(f)
+        out = f.copy()
+        idx = np.flatnonzero(esc)
+        if len(idx):
+            chosen = [texts[i] for i in idx]
+            out[idx] = cascade.final(f[idx], second.scores(chosen, _embed(second.views(chosen))))
+        rules = np.array([bool(match_rules(t)) for t in texts])
+        return np.where(rules, 1.0, out[:, 0])
+
+    score.flag = cascade.thresholds["injection"]  # type: ignore[attr-defined]
+    score.block = cascade.block_thresholds["injection"]  # type: ignore[attr-defined]
+    score.name = f"{fast.version} -> {second.version}"  # type: ignore[attr-defined]
+    return score
+
+
 def recall_at_fpr(scores: np.ndarray, y: np.ndarray, max_fpr: float) -> tuple[float, float]:
     neg = np.sort(scores[y == 0])[::-1]
     k = int(np.floor(max_fpr * len(neg)))
@@ -274,6 +326,29 @@ def bench_injection() -> dict[str, float]:
     )
     xfpr = float(np.mean(xss >= thr))
     table.add_row("XSTest safe", str(len(safe)), "", f"{xfpr:.4f}", "flag threshold, rules included")
+    before = before_scorer(BEFORE) if BEFORE is not None else None
+    if before is not None:
+        bs, bn = before(st), before(nt)
+        brec1, bfpr1 = recall_at_fpr(bs, sy, 0.01)
+        note = f"before ({before.name}, cuts {before.flag:.3f} / {before.block:.3f}), same run"
+        table.add_row("s-labs test", str(len(st)), f"{brec1:.3f}", f"{bfpr1:.4f}", f"{note}: ROC point")
+        for name, cut in (("flag", before.flag), ("block", before.block)):
+            table.add_row(
+                "s-labs test",
+                str(len(st)),
+                f"{np.mean(bs[sy == 1] >= cut):.3f}",
+                f"{np.mean(bs[sy == 0] >= cut):.4f}",
+                f"{note}: {name}",
+            )
+            table.add_row(
+                "neuralchemy test",
+                str(len(nt)),
+                f"{np.mean(bn[ny == 1] >= cut):.3f}",
+                f"{np.mean(bn[ny == 0] >= cut):.4f}",
+                f"{note}: {name}",
+            )
+        bx = before(safe)
+        table.add_row("XSTest safe", str(len(safe)), "", f"{np.mean(bx >= before.flag):.4f}", f"{note}: flag")
     console.print(table)
     cats = Counter(r["category"] for r, s in zip(nc, ns, strict=True) if r["label"] == 1 and s < thr)
     console.print(f"neuralchemy misses (flag threshold) by category: {dict(cats.most_common(8))}")
@@ -288,7 +363,7 @@ def bench_injection() -> dict[str, float]:
         "flagged @block",
         "v4 @block",
         "v3 @block",
-        "example flagged",
+        *(("before @flag", "before @block") if before is not None else ()),
     ):
         benign.add_column(c)
     heldout: dict[str, float] = {}
@@ -302,7 +377,11 @@ def bench_injection() -> dict[str, float]:
         for name, texts in benign_sources.load(sources, DATA.parent).items():
             scores = injection_scores(texts, name)
             at_flag, at_block = float(np.mean(scores >= thr)), float(np.mean(scores >= block))
-            worst = texts[int(np.argmax(scores))] if at_block else ""
+            extra = []
+            if before is not None:
+                b = before(texts)
+                extra = [f"{np.mean(b >= before.flag):.4f}", f"{np.mean(b >= before.block):.4f}"]
+                out[f"before_benign_{name}_fpr_block"] = float(np.mean(b >= before.block))
             benign.add_row(
                 group,
                 name,
@@ -312,7 +391,7 @@ def bench_injection() -> dict[str, float]:
                 f"{at_block:.4f}",
                 f"{V4_BENIGN.get(name, float('nan')):.4f}",
                 f"{BASELINE_BENIGN.get(name, float('nan')):.4f}",
-                worst[:70].replace("\n", " "),
+                *extra,
             )
             out[f"benign_{name}_fpr_block"] = at_block
             if group == "held out":
@@ -334,16 +413,16 @@ def bench_injection() -> dict[str, float]:
 def bench_content() -> dict[str, float]:
     """Content: the cascade (content_v4, content_v3 on the uncertain band, mean per label),
     5-fold cross-validated on the content corpus by retraining both models per fold; the
-    band's cuts (at the shipped keep level) and the thresholds are set inside each outer
-    training set from 3 inner folds' out-of-fold scores (scripts/eval_content_cascade.py).
+    band's width (the band rule of scripts/eval_content_cascade.py), its cuts and the
+    thresholds are set inside each outer training set from 3 inner folds' out-of-fold scores.
     v4 and v3 alone under the same protocol are printed beside it. HarmBench and XSTest
     are scored by the shipped cascade at its shipped thresholds."""
     import eval_content_cascade as ev
 
-    keep = float(_RUNTIME.content_cascade.meta["keep"])
-    settings = ["v4", "v3", f"keep={keep}"]
+    settings = ["v4", "v3", "rule"]
     cv = ev.run(settings, verbose=False)
-    table = Table(title=f"Content, nested 5-fold CV on openai_moderation_1680 (cascade keep={keep})")
+    keeps = [cv["rule"].get(f"keep_fold{i}", float("nan")) for i in range(5)]
+    table = Table(title=f"Content, nested 5-fold CV on openai_moderation_1680 (cascade band rule, keeps {keeps})")
     for c in ("figure", *settings):
         table.add_column(c)
     for k in cv["v4"]:
@@ -363,7 +442,7 @@ def bench_content() -> dict[str, float]:
         f"{np.mean(h_esc):.3f}); XSTest safe FPR (content) {content_xfpr:.3f} (escalated {np.mean(x_esc):.3f})"
     )
     return {
-        "content_macro_f1": cv[f"keep={keep}"]["content_macro_f1"],
+        "content_macro_f1": cv["rule"]["content_macro_f1"],
         "harmbench_recall": harm_recall,
         "content_xstest_fpr": content_xfpr,
     }
@@ -400,7 +479,15 @@ def bench_roundtrip(seed: int = 0) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["pii", "injection", "content"], help="one part (no RESULT line)")
-    only = parser.parse_args().only
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a directory with a previous injection cascade's files, scored beside the shipped one in the same run",
+    )
+    args = parser.parse_args()
+    only = args.only
+    global BEFORE
+    BEFORE = args.before
     if not DATA.exists():
         sys.exit(f"no data at {DATA}: set PORTICO_SHARED_DATA")
     res: dict[str, float] = {}
@@ -415,13 +502,22 @@ def main() -> None:
         res.update(bench_content())
     if only is None:
         res.update(bench_roundtrip())
-    table = Table(title="Headline figures: now (cascade) beside injection_v4 alone and v3 (injection_v3 / content_v3)")
-    for c in ("figure", "now", "v4 alone", "v3"):
+    table = Table(
+        title="Headline figures: now beside the previous cascade (v4 -> v3, 8284485), injection_v4 alone "
+        "and v3 (injection_v3 / content_v3)"
+    )
+    for c in ("figure", "now", "previous cascade", "v4 alone", "v3"):
         table.add_column(c)
     for k, before in BASELINE.items():
         if k in res:
-            v4 = V4_ALONE.get(k)
-            table.add_row(k, f"{res[k]:.4f}", "" if v4 is None else f"{v4:.4f}", f"{before:.4f}")
+            v4, prev = V4_ALONE.get(k), PREVIOUS_CASCADE.get(k)
+            table.add_row(
+                k,
+                f"{res[k]:.4f}",
+                "" if prev is None else f"{prev:.4f}",
+                "" if v4 is None else f"{v4:.4f}",
+                f"{before:.4f}",
+            )
     console.print(table)
     if only is not None:
         return

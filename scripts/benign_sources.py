@@ -2,14 +2,18 @@
 injection sets, split by *source* so that some sources are never seen in training:
 
 - ``TRAIN_SOURCES``: used to fit the injection guard (with the injection sets' own benign rows);
-- ``CALIBRATION_SOURCES``: never trained on; the block threshold is set on them;
+- ``CALIBRATION_SOURCES``: never trained on; the block threshold is set on them (ARC,
+  Winogrande, Banking77 and the calibration part of the authored instruction corpus,
+  ``instructions_v1``: templates and hand-written prompts never used in training);
 - ``HELDOUT_SOURCES``: never trained on, never used to set anything; reported only.
 
 Instruction-shaped text ("Write a function...", "Compose a blog post...", role-play for a
 legitimate task) sits in the held-out set on purpose (MT-Bench, MBPP): the guard must not
 learn "instructions are benign" from those very sources. The training side gets its
 instruction shapes from ``templated_instructions``, written by hand here, filled with
-documents from training sources (GSM8K, MMLU, ARC answers) so quoted documents appear too.
+documents from training sources (GSM8K, MMLU, ARC answers) so quoted documents appear too,
+and from the *train* part of the authored corpus ``data/benign_instructions_v1.jsonl.gz``
+(scripts/build_benign_instructions.py; README in scripts/data/).
 """
 
 from __future__ import annotations
@@ -102,6 +106,22 @@ def squad(data: Path) -> list[str]:
     return [q["question"] for art in d["data"] for p in art["paragraphs"] for q in p["qas"]]
 
 
+AUTHORED = Path(__file__).resolve().parent / "data" / "benign_instructions_v1.jsonl.gz"
+
+
+def authored(split: str) -> list[str]:
+    """One part (``train`` or ``calibration``) of the authored instruction corpus
+    (scripts/build_benign_instructions.py; split by template before any score was seen)."""
+    with gzip.open(AUTHORED, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [r["text"] for r in rows if r["split"] == split]
+
+
+def authored_calibration(data: Path) -> list[str]:
+    """The authored corpus's calibration part (``data`` unused: it ships with the repository)."""
+    return authored("calibration")
+
+
 # Sources a name -> reader. Which group a source is in is fixed here, before any score is seen.
 TRAIN_SOURCES: dict[str, Callable[[Path], list[str]]] = {
     "gsm8k": gsm8k,
@@ -113,6 +133,7 @@ CALIBRATION_SOURCES: dict[str, Callable[[Path], list[str]]] = {
     "arc": arc,
     "winogrande": winogrande,
     "banking77": banking77,
+    "instructions_v1": authored_calibration,
 }
 HELDOUT_SOURCES: dict[str, Callable[[Path], list[str]]] = {
     "mt_bench": mt_bench,

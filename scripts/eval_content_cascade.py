@@ -2,13 +2,34 @@
 stage on the uncertain band, final = mean per label), beside v4 alone and v3 alone.
 
 Outer folds are bench/guards_quality.py bench_content's (random_state=1). Inside each outer
-training set, 3 inner folds give out-of-fold v4 / v3 scores; from those only: the per-label
-escalation cut (lower 1% order statistic of the positives' v4 scores, so >= 99% of each
-label's training positives escalate) and the per-label thresholds (train_guards.py's rule:
-F1-max over linspace(0.2, 0.95, 31)), for the cascade and for each model alone. The outer
-test fold is scored once by models fitted on the whole outer training set.
-XSTest safe / HarmBench / benign sources are scored by each outer fold's models; rates are
-averaged over the 5 folds."""
+training set, 3 inner folds give out-of-fold v4 / v3 scores; from those only: the band's
+width (``keep``, by the rule below), the per-label escalation cut (the lower ``1 - keep``
+order statistic of that label's positives' inner out-of-fold v4 scores) and the per-label
+thresholds (train_guards.py's rule: F1-max over linspace(0.2, 0.95, 31)), for the cascade
+and for each model alone. The outer test fold is scored once by models fitted on the whole
+outer training set. XSTest safe / HarmBench / benign sources are scored by each outer
+fold's models; rates are averaged over the 5 folds.
+
+The band rule (``choose_keep``; written down on 2026-12-08 before any run of it, and
+applied to training-fold scores only, here and in ``select_content_cascade.py``):
+
+- candidates: keep in ``KEEPS`` = 0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5;
+- quality of a candidate: macro F1 on the moderation rows of the out-of-fold cascade scores
+  under that candidate's cuts, thresholds set on the same out-of-fold scores;
+- cost of a candidate: the share of the training folds' benign rows (the rows outside the
+  moderation set: the injection sets' benign prompts, the benign training sources, the
+  templates) whose out-of-fold v4 scores reach a cut, i.e. that would pay for MiniLM;
+- choice: the cheapest candidate whose quality is within ``TOLERANCE`` = 0.01 of the best
+  candidate's (ties in cost: the higher quality, then the larger keep).
+
+Why this rule: the band exists to buy content_v3's quality at a fraction of its cost, so
+the smallest band that gives away no measurable quality is the one wanted; 0.01 macro F1
+is the resolution the project reports macro F1 at. The tolerance and the grid were fixed
+with the earlier nested table in view (keep 0.7-0.99 within 0.560-0.569), so they are not
+blind to it; the rule never sees an outer test fold.
+
+``main`` prints every fixed keep, v4, v3, ``inner`` (the earlier rule: best inner macro F1,
+reported only) and ``rule`` (the band rule above, the figure the bench reports)."""
 
 from __future__ import annotations
 
@@ -37,10 +58,13 @@ from portico.guards.embedding_classifier import char_wb_vectorizer, head_tail  #
 
 DATA = Path(os.environ.get("PORTICO_SHARED_DATA", "/work/shared/data"))
 CACHE = Path("/tmp/portico-cache")
-KEEPS = (0.99, 0.95, 0.9, 0.8, 0.7)
+KEEPS = (0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5)
+TOLERANCE = 0.01  # macro F1 a cheaper band may give away (the band rule, above)
 GRID = np.linspace(0.2, 0.95, 31)
 LABELS = list(tg.CONTENT_LABELS)
 EMB = MiniLMEmbedder(quantized=True)
+# One process by default (the machine is shared); the fits are deterministic either way.
+JOBS = int(os.environ.get("PORTICO_JOBS", "1"))
 
 
 def embed(texts: list[str]) -> np.ndarray:
@@ -79,7 +103,7 @@ class Feats:
 
 
 def all_labels(x_tr: sparse.csr_matrix, y_tr: np.ndarray, xs: list[sparse.csr_matrix]) -> list[np.ndarray]:
-    res = Parallel(n_jobs=2)(delayed(fit_score)(x_tr, y_tr[:, j], xs) for j in range(len(LABELS)))
+    res = Parallel(n_jobs=JOBS)(delayed(fit_score)(x_tr, y_tr[:, j], xs) for j in range(len(LABELS)))
     return [np.stack([r[i] for r in res], axis=1) for i in range(len(xs))]
 
 
@@ -92,8 +116,29 @@ def cuts(o4: np.ndarray, ytr: np.ndarray, keep: float) -> np.ndarray:
     return np.array([np.quantile(o4[ytr[:, j] == 1, j], 1 - keep, method="lower") for j in range(len(LABELS))])
 
 
+def keep_table(o4: np.ndarray, o3: np.ndarray, ytr: np.ndarray, mtr: np.ndarray) -> list[tuple[float, float, float]]:
+    """(keep, quality, cost) per candidate on out-of-fold training scores: quality is the
+    moderation rows' macro F1 with thresholds set on the same scores, cost the share of
+    benign (non-moderation) rows that escalate."""
+    rows = []
+    for keep in KEEPS:
+        oc, esc = cascade(o4, o3, cuts(o4, ytr, keep))
+        thr = [best_thr(oc[:, j], ytr[:, j]) for j in range(len(LABELS))]
+        quality = float(np.mean([f1(oc[mtr, j] >= thr[j], ytr[mtr, j]) for j in range(len(LABELS))]))
+        rows.append((keep, quality, float(esc[~mtr].mean())))
+    return rows
+
+
+def choose_keep(table: list[tuple[float, float, float]]) -> float:
+    """The band rule: the cheapest keep whose quality is within TOLERANCE of the best
+    (ties in cost: higher quality, then larger keep)."""
+    best = max(q for _, q, _ in table)
+    eligible = [(cost, -q, -keep) for keep, q, cost in table if q >= best - TOLERANCE - 1e-12]
+    return -min(eligible)[2]
+
+
 def run(settings: list[str], verbose: bool = True) -> dict[str, dict[str, float]]:
-    """Figures per setting (v4, v3, keep=<x>, inner)."""
+    """Figures per setting (v4, v3, keep=<x>, inner, rule)."""
     t0 = time.time()
     texts, y, moderation = tg.content_corpus(DATA)
     n = len(texts)
@@ -149,7 +194,7 @@ def run(settings: list[str], verbose: bool = True) -> dict[str, dict[str, float]
         print(f"fold {fi} done {time.time() - t0:.0f}s", flush=True)
 
     def evaluate(setting: str) -> dict[str, float]:
-        """setting: v4, v3, keep=<x>, or inner (keep chosen per outer fold on inner out-of-fold macro F1)."""
+        """setting: v4, v3, keep=<x>, inner (best inner macro F1) or rule (the band rule), both per outer fold."""
         pred = np.zeros(y.shape, dtype=bool)
         escal = np.zeros(n, dtype=bool)
         ext_hits = np.zeros((5, len(etexts)), dtype=bool)
@@ -164,16 +209,12 @@ def run(settings: list[str], verbose: bool = True) -> dict[str, dict[str, float]
                 oc, sc, ec = o3, s3, e3
                 esc_te, esc_e = np.ones(len(te), bool), np.ones(len(etexts), bool)
             else:
-                if setting == "inner":
-                    best = None
-                    for keep in KEEPS:
-                        oc_k, _ = cascade(o4, o3, cuts(o4, ytr, keep))
-                        thr_k = [best_thr(oc_k[:, j], ytr[:, j]) for j in range(len(LABELS))]
-                        mf = np.mean([f1(oc_k[mtr, j] >= thr_k[j], ytr[mtr, j]) for j in range(len(LABELS))])
-                        if best is None or mf > best[0] + 1e-9:
-                            best = (mf, keep)
-                    assert best is not None
-                    keep = best[1]
+                if setting in ("inner", "rule"):
+                    table = keep_table(o4, o3, ytr, mtr)
+                    if verbose and setting == "rule":
+                        print(f"   fold {fi} inner (keep, macro F1, benign escalated): {np.round(table, 4).tolist()}")
+                    # inner: the earlier rule (best inner macro F1), reported only
+                    keep = choose_keep(table) if setting == "rule" else max(table, key=lambda r: (r[1], r[0]))[0]
                     chosen.append(keep)
                 else:
                     keep = float(setting.split("=")[1])
@@ -188,6 +229,7 @@ def run(settings: list[str], verbose: bool = True) -> dict[str, dict[str, float]
             ext_esc[fi] = esc_e
         f1s = [f1(pred[moderation, j], y[moderation, j]) for j in range(len(LABELS))]
         out = {"content_macro_f1": float(np.mean(f1s))}
+        out.update({f"keep_fold{i}": k for i, k in enumerate(chosen)})
         for i, name in enumerate(names):
             sl = slice(eidx[i], eidx[i + 1])
             out[f"flagged_{name}"] = float(ext_hits[:, sl].mean())
@@ -218,7 +260,7 @@ def run(settings: list[str], verbose: bool = True) -> dict[str, dict[str, float]
 
 
 def main() -> None:
-    run(["v4", "v3", *(f"keep={k}" for k in KEEPS), "inner"])
+    run(["v4", "v3", *(f"keep={k}" for k in KEEPS), "inner", "rule"])
 
 
 if __name__ == "__main__":

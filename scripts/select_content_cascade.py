@@ -1,11 +1,15 @@
-"""Write ``guards/data/content_cascade.json``: the content cascade's per-label escalation
-cuts and thresholds, from 5-fold out-of-fold scores of both models (content_v4's recipe,
-content_v3's recipe from fac46d4) on the content training corpus only.
+"""Write ``guards/data/content_cascade.json``: the content cascade's band width, per-label
+escalation cuts and thresholds, from 5-fold out-of-fold scores of both models (content_v4's
+recipe, content_v3's recipe from fac46d4) on the content training corpus only.
 
+Band width (``keep``): the band rule of ``scripts/eval_content_cascade.py`` (``choose_keep``),
+fixed before it was run: among keep 0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, the one whose
+out-of-fold cascade escalates the fewest benign training rows while its out-of-fold macro F1
+on the moderation rows is within 0.01 of the best keep's. The same rule, applied inside each
+outer training fold, is what the nested CV of ``eval_content_cascade.py`` measures.
 Cut per label: the lower (1 - keep) order statistic of that label's positives' out-of-fold
-v4 scores (keep from ``--keep``; the keep level itself is chosen by the honest nested CV of
-``scripts/eval_content_cascade.py``). Thresholds: train_guards.py's rule (F1-max over
-linspace(0.2, 0.95, 31)) on the out-of-fold cascade scores."""
+v4 scores. Thresholds: train_guards.py's rule (F1-max over linspace(0.2, 0.95, 31)) on the
+out-of-fold cascade scores."""
 
 from __future__ import annotations
 
@@ -62,9 +66,7 @@ def report(o4: np.ndarray, o3: np.ndarray, y: np.ndarray, moderation: np.ndarray
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--keep", type=float, required=True)
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__).parse_args()
     texts, y, moderation = tg.content_corpus(DATA)
     prior = float(LinearTextClassifier(CONTENT_MODEL).meta["prior_tokens"])
     tok = tg.TokenSpace(tg.distilled_token_vectors(), texts, prior).features(texts)
@@ -76,7 +78,10 @@ def main() -> None:
         (o4[te],) = ev.all_labels(x4[tr], y[tr], [x4[te]])
         (o3[te],) = ev.all_labels(x3[tr], y[tr], [x3[te]])
     report(o4, o3, y, moderation)
-    cut = ev.cuts(o4, y, args.keep)
+    table = ev.keep_table(o4, o3, y, moderation)
+    keep = ev.choose_keep(table)
+    print(f"band rule (keep, oof macro F1, benign escalated): {np.round(table, 4).tolist()} -> keep {keep}")
+    cut = ev.cuts(o4, y, keep)
     oc, esc = ev.cascade(o4, o3, cut)
     thr = [ev.best_thr(oc[:, j], y[:, j]) for j in range(len(ev.LABELS))]
     f1s = [ev.f1(oc[moderation, j] >= thr[j], y[moderation, j]) for j in range(len(ev.LABELS))]
@@ -91,9 +96,13 @@ def main() -> None:
         "thresholds": {k: round(t, 4) for k, t in zip(ev.LABELS, thr, strict=True)},
         "fast": "content_v4",
         "second": "content_v3",
-        "keep": args.keep,
+        "keep": keep,
+        "keep_from": (
+            f"the band rule: cheapest of keep {list(ev.KEEPS)} (benign training rows escalated) within "
+            f"{ev.TOLERANCE} 5-fold out-of-fold macro F1 of the best"
+        ),
         "escalate_from": (
-            f"lower {1 - args.keep:.0%} order statistic of each label's positives' 5-fold out-of-fold content_v4 scores"
+            f"lower {1 - keep:.0%} order statistic of each label's positives' 5-fold out-of-fold content_v4 scores"
         ),
         "threshold_from": "5-fold out-of-fold cascade scores, F1-max (train_guards.py's rule)",
     }

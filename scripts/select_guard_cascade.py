@@ -5,10 +5,12 @@
 
 Both shipped models were fitted on s-labs validation too, so their validation scores here
 are out-of-fold: each row scored by a model refitted (same recipe) without its fold:
-injection_v4 with this repository's scripts/train_guards.py, injection_v3 with its recipe at
-fac46d4 (C 0.5, benign weight 0.5, char_wb n-grams, MiniLM int8 of the 600-char head+tail
-view; embeddings from the disk cache). The calibration sources are scored by the shipped
-models (never trained on them). Then:
+injection_v5 with this repository's scripts/train_guards.py, injection_v5m with
+scripts/train_guard_second_stage.py's recipe (injection_v3's at fac46d4: C 0.5, benign
+weight 0.5, char_wb n-grams, MiniLM int8 of the 600-char head+tail view; embeddings from
+the disk cache). The calibration sources (ARC, Winogrande, Banking77 and the calibration
+part of the authored instruction corpus) are scored by the shipped models (never trained
+on them). Then:
 - escalation cut: the v4 score above which ESCALATE_KEEP of the validation attacks lie;
 - for each rule in RULES, the cascade score (v4 below the escalation cut, the rule above),
   its flag cut (<= 1% FPR on validation) and block cut (<= 1% of each calibration source,
@@ -71,25 +73,28 @@ def embed_cached(embedder: MiniLMEmbedder, texts: list[str]) -> np.ndarray:
     return out
 
 
-def oof_scores() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Out-of-fold v4 and v3 scores of the s-labs validation rows, and their labels."""
-    path = CACHE / "cascade_oof_v1.npz"
-    if path.exists():
-        with np.load(path) as d:
-            return d["v4"], d["v3"], d["y"]
+def _validation_setup() -> tuple[list[str], np.ndarray, int, list[str], np.ndarray, list[str], list]:
     t1, y1 = tg.read_slabs(DATA / "safety/injection_slabs/train.csv")
-    t2, y2 = tg.read_neuralchemy(DATA / "safety/injection_neuralchemy/train.jsonl")
+    t2, y2 = tg.with_contrast(*tg.read_neuralchemy(DATA / "safety/injection_neuralchemy/train.jsonl"))
     extra = tg.benign_training_text(DATA)
     vt, vy = tg.read_slabs(DATA / "safety/injection_slabs/validation.csv")
     base_t = t1 + t2 + extra
     base_y = np.concatenate([y1, y2, np.zeros(len(extra), dtype=int)])
-    n_inj = len(t1) + len(t2)
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(vt, vy))
-    # v4 (this repository's recipe)
+    return base_t, base_y, len(t1) + len(t2), vt, vy, extra, folds
+
+
+def oof_v4() -> np.ndarray:
+    """Out-of-fold fast-model scores of the s-labs validation rows (cached on disk)."""
+    path = CACHE / f"cascade_oof_v5_w{tg.AUTHORED_WEIGHT}_c{int(tg.CONTRAST)}.npz"
+    if path.exists():
+        with np.load(path) as d:
+            return np.asarray(d["v4"])
+    base_t, base_y, n_inj, vt, vy, extra, folds = _validation_setup()
     tokens = tg.TokenSpace(tg.distilled_token_vectors(), base_t, tg.PRIOR_TOKENS)
     base_e, val_e = tokens.features(base_t), tokens.features(vt)
     vec = tg.char_vectorizer(tg.INJ_FEATURES, tg.INJ_NGRAM)
-    w4 = np.concatenate([np.ones(n_inj), np.full(len(extra), tg.EXTRA_WEIGHT)])
+    w4 = np.concatenate([np.ones(n_inj), tg.extra_weights(len(extra), tg.EXTRA_WEIGHT)])
     v4 = np.zeros(len(vt))
     for keep, held in folds:
         transformer, chars = tg.fit_features(base_t + [vt[i] for i in keep], tg.INJ_FEATURES, tg.INJ_NGRAM)
@@ -101,24 +106,39 @@ def oof_scores() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         held_chars = transformer.transform(vec.transform([vt[i] for i in held]))
         v4[held] = model.predict_proba(tg.design(held_chars, val_e[held]))[:, 1]
         print(f"v4 fold done, {len(held)} rows", flush=True)
-    # v3 (fac46d4's recipe)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(path, v4=v4)
+    return v4
+
+
+def oof_scores() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Out-of-fold fast and second-stage scores of the s-labs validation rows, and their
+    labels. Each fold's model is fitted from scratch (a warm start from the shipped
+    weights stops lbfgs after 3 iterations, near the model that saw the held fold)."""
+    path = CACHE / f"cascade_oof_v5m_w{tg.AUTHORED_WEIGHT}_c{int(tg.CONTRAST)}.npz"
+    v4 = oof_v4()
+    base_t, base_y, n_inj, vt, vy, extra, folds = _validation_setup()
+    if path.exists():
+        with np.load(path) as d:
+            return v4, d["v3"], vy
     embedder = MiniLMEmbedder(quantized=True)
     base_m, val_m = embed_cached(embedder, base_t), embed_cached(embedder, vt)
     vec3 = char_wb_vectorizer(tg.INJ_FEATURES, tg.INJ_NGRAM)
-    w3 = np.concatenate([np.ones(n_inj), np.full(len(extra), V3_EXTRA_WEIGHT)])
+    w3 = np.concatenate([np.ones(n_inj), tg.extra_weights(len(extra), V3_EXTRA_WEIGHT)])
     v3 = np.zeros(len(vt))
     for keep, held in folds:
         counts = vec3.transform(base_t + [vt[i] for i in keep])
         transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
-        model = LogisticRegression(C=V3_C, max_iter=3000, class_weight="balanced").fit(
+        model = LogisticRegression(C=V3_C, max_iter=3000, class_weight="balanced")
+        model.fit(
             tg.design(transformer.transform(counts), np.vstack([base_m, val_m[keep]])),
             np.concatenate([base_y, vy[keep]]),
             sample_weight=np.concatenate([w3, np.ones(len(keep))]),
         )
         held_chars = transformer.transform(vec3.transform([vt[i] for i in held]))
         v3[held] = model.predict_proba(tg.design(held_chars, val_m[held]))[:, 1]
-        print(f"v3 fold done, {len(held)} rows", flush=True)
-    np.savez(path, v4=v4, v3=v3, y=vy)
+        print(f"v3 fold done, {len(held)} rows, {model.n_iter_[0]} iterations", flush=True)
+    np.savez(path, v3=v3)
     return v4, v3, vy
 
 
@@ -166,6 +186,9 @@ def main() -> None:
         print(f"{name}: validation oof recall at 1% FPR {np.mean(f[y == 1] >= thr):.4f}")
     assert best is not None
     _, rule, flag, block = best
+    val = np.where(v4 >= escalate, combine(rule, v4, v3), v4)
+    # for `portico guard fit`: validation recall (out-of-fold) at cuts 0.30, 0.31, ... 0.99
+    curve = [[round(float(c), 2), round(float(np.mean(val[y == 1] >= c)), 4)] for c in np.arange(0.30, 0.995, 0.01)]
     config = {
         "escalate": escalate,
         "rule": rule,
@@ -175,6 +198,8 @@ def main() -> None:
         "rule_from": "highest s-labs validation recall (out-of-fold) at the block cut among " + ", ".join(RULES),
         "threshold_from": "s-labs validation, out-of-fold cascade scores, 1% FPR",
         "block_threshold_from": f"<= {tg.BLOCK_FPR:.0%} of each of {', '.join(benign_sources.CALIBRATION_SOURCES)}",
+        "recall_curve": curve,
+        "recall_curve_from": "s-labs validation attacks, out-of-fold cascade scores, share at or above each cut",
     }
     CASCADE_CONFIG.write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {CASCADE_CONFIG}: {config}")

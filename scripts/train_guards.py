@@ -16,11 +16,15 @@ Injection: logistic regression trained on injection_slabs/train.csv +
 injection_neuralchemy/train.jsonl + injection_slabs/validation.csv + benign text of
 everyday shapes from the *training* sources of scripts/benign_sources.py (GSM8K, MMLU,
 CLINC150, QQP and hand-written instruction / role-play / quoted-document templates), at
-EXTRA_WEIGHT. Thresholds:
+EXTRA_WEIGHT, plus the train part of the authored instruction corpus
+(scripts/data/benign_instructions_v1.jsonl.gz) at EXTRA_WEIGHT x AUTHORED_WEIGHT and, when
+CONTRAST, the authored contrast attacks (the same framings carrying injection payloads) as
+positives. Thresholds:
 - flag: the lowest score giving <= 1% false positives on out-of-fold scores of the s-labs
   validation rows (never on test);
 - block: at least the flag cut, and flagging at most BLOCK_FPR of *each* calibration
-  source (ARC, Winogrande, Banking77: never trained on).
+  source (ARC, Winogrande, Banking77, the authored corpus's calibration part: never
+  trained on). The shipped cascade has its own cuts (scripts/select_guard_cascade.py).
 The held-out benign sources (MT-Bench, MBPP, SQuAD) are read by nothing here.
 Content: one-vs-rest heads for hate, harassment, self-harm, sexual, violence, trained on
 openai_moderation_1680.jsonl (all of it: the set is small; quality is reported by 5-fold
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import hashlib
 import json
 import sys
@@ -60,6 +65,15 @@ CONTENT_FEATURES, CONTENT_NGRAM = INJ_FEATURES, INJ_NGRAM
 # weight 0.5 / C 0.5: 0.968 / 0.938 / Banking77 3.6%; 0.5 / 1: 0.975 / 0.949 / 3.4%;
 # 0.5 / 2: 0.983 / 0.957 / 4.4%; 1 / 1: 0.967 / 0.935 / 1.1%; 1 / 2: 0.976 / 0.948 / 1.5%.
 EXTRA_WEIGHT = 1.0  # weight of the benign training sources beside the injection sets' rows
+# Weight of the authored instruction corpus's train part, relative to the other benign text
+# (both stages of the cascade). Chosen by scripts/select_authored_weight.py on s-labs
+# validation (out-of-fold), neuralchemy *validation* and the calibration sources, never on a
+# test split or a held-out source (its table is in the script's docstring).
+AUTHORED_WEIGHT = 0.25
+# Whether the authored contrast attacks (scripts/data/contrast_attacks_v1.jsonl.gz: the benign
+# corpus's framings carrying injection payloads) join the injection rows; chosen with the weight.
+CONTRAST = True
+CONTRAST_ATTACKS = Path(__file__).resolve().parent / "data" / "contrast_attacks_v1.jsonl.gz"
 INJECTION_C = 2.0
 PRIOR_TOKENS = 4.0  # pseudo-tokens at the average that a text's token mean is shrunk with
 CONTENT_C = 4.0
@@ -144,11 +158,32 @@ class TokenSpace:
         return folded
 
 
-def benign_training_text(data: Path) -> list[str]:
-    """The benign training sources plus hand-written instruction templates."""
+def benign_training_text(data: Path, authored: bool = True) -> list[str]:
+    """The benign training sources plus hand-written instruction templates and (injection
+    only; content_v4 was fitted before it existed) the train part of the authored
+    instruction corpus, scripts/data/benign_instructions_v1.jsonl.gz."""
     sources = benign_sources.load(benign_sources.TRAIN_SOURCES, data)
     templates = benign_sources.templated_instructions(benign_sources.training_documents(data), N_TEMPLATES)
-    return [t for texts in sources.values() for t in texts] + templates
+    extra = benign_sources.authored("train") if authored else []
+    return [t for texts in sources.values() for t in texts] + templates + extra
+
+
+def extra_weights(n_extra: int, base: float) -> np.ndarray:
+    """Weights of ``benign_training_text``'s rows (injection): ``base``, times
+    AUTHORED_WEIGHT on its last rows, the authored corpus's train part."""
+    w = np.full(n_extra, base)
+    w[n_extra - len(benign_sources.authored("train")) :] *= AUTHORED_WEIGHT
+    return w
+
+
+def with_contrast(texts: list[str], y: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """``texts`` / ``y`` (an injection set's training rows) plus, when CONTRAST, the authored
+    contrast attacks as positives."""
+    if not CONTRAST:
+        return texts, y
+    with gzip.open(CONTRAST_ATTACKS, "rt", encoding="utf-8") as f:
+        attacks = [json.loads(line)["text"] for line in f if line.strip()]
+    return texts + attacks, np.concatenate([y, np.ones(len(attacks), dtype=y.dtype)])
 
 
 def read_slabs(path: Path) -> tuple[list[str], np.ndarray]:
@@ -218,12 +253,12 @@ def train_injection(data: Path) -> None:
     by a model fitted without it, 5 folds); the block threshold from the calibration
     sources, which no model here is fitted on."""
     t1, y1 = read_slabs(data / "safety/injection_slabs/train.csv")
-    t2, y2 = read_neuralchemy(data / "safety/injection_neuralchemy/train.jsonl")
+    t2, y2 = with_contrast(*read_neuralchemy(data / "safety/injection_neuralchemy/train.jsonl"))
     extra = benign_training_text(data)
     vt, vy = read_slabs(data / "safety/injection_slabs/validation.csv")
     base_t = t1 + t2 + extra
     base_y = np.concatenate([y1, y2, np.zeros(len(extra), dtype=int)])
-    base_w = np.concatenate([np.ones(len(t1) + len(t2)), np.full(len(extra), EXTRA_WEIGHT)])
+    base_w = np.concatenate([np.ones(len(t1) + len(t2)), extra_weights(len(extra), EXTRA_WEIGHT)])
     tokens = TokenSpace(distilled_token_vectors(), base_t, PRIOR_TOKENS)
     base_e, val_e = tokens.features(base_t), tokens.features(vt)
     vec = char_vectorizer(INJ_FEATURES, INJ_NGRAM)
@@ -262,6 +297,7 @@ def train_injection(data: Path) -> None:
             "injection_slabs/validation.csv",
             *(f"benign:{name}" for name in benign_sources.TRAIN_SOURCES),
             f"benign:templates x{N_TEMPLATES}",
+            "benign:benign_instructions_v1.jsonl.gz (train part)",
         ],
         "threshold_from": "injection_slabs/validation.csv, 5-fold out-of-fold scores, 1% FPR",
         "block_threshold_from": f"<= {BLOCK_FPR:.0%} of each of {', '.join(benign_sources.CALIBRATION_SOURCES)}",
@@ -282,7 +318,7 @@ def content_corpus(data: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     t1, y1 = read_slabs(data / "safety/injection_slabs/train.csv")
     t2, y2 = read_neuralchemy(data / "safety/injection_neuralchemy/train.jsonl")
     benign = [t for t, label in zip(t1 + t2, np.concatenate([y1, y2]), strict=True) if label == 0]
-    benign += benign_training_text(data)
+    benign += benign_training_text(data, authored=False)
     labels = np.vstack([y, np.zeros((len(benign), y.shape[1]), dtype=y.dtype)])
     mask = np.concatenate([np.ones(len(texts), dtype=bool), np.zeros(len(benign), dtype=bool)])
     return texts + benign, labels, mask

@@ -56,7 +56,8 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
     access = access_check(settings, controls)
     gateway = Gateway(settings, metrics=metrics, access=access, tracing=tracing, prices=prices)
     files = files_feature(settings, controls)
-    guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)  # shared by the guards and /v1/moderations
+    # Shared by the guards and /v1/moderations; its MiniLM is the gateway's (attached at start).
+    guard_runtime = GuardRuntime(ner=settings.guards.pii_ner)
     gateway.files = files[1] if files is not None else None
     rag = rag_feature(settings, gateway.files, gateway.embedder, metrics.registry)
     gateway.vector_stores = rag[1] if rag is not None else None
@@ -70,7 +71,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
         files[0] if files is not None else None,
         rag[0] if rag is not None else None,
         batch_feature(settings.batch, gateway, controls, files[1], lane[1]) if files and lane else None,
-        guards_feature(settings.guards, guard_runtime),
+        guards_feature(settings.guards, guard_runtime, gateway.embedder),
         cache_feature(settings.cache, price=gateway.price_of, embedder=gateway.embedder),
         compression_feature(
             settings.compression,
@@ -87,7 +88,7 @@ def assemble(settings: Settings, *, extra: Sequence[Feature] = (), tracing: Trac
         ),
         endpoints_feature(),
         responses_feature(responses_service(settings, controls, rag_tools(rag))),
-        moderation_feature(guard_runtime),
+        moderation_feature(guard_runtime, gateway.embedder),
         ui_feature(gateway, controls),
         *extra,
     ]

@@ -28,7 +28,7 @@ def test_shipped_cascade_cuts_are_ordered(runtime: GuardRuntime) -> None:
     # Everything the flag cut can reach is escalated first: a non-escalated text keeps the
     # fast score, which is below the escalation cut.
     assert cascade.escalate <= cascade.thresholds["injection"] <= cascade.block_thresholds["injection"]
-    assert runtime.injection_second_stage.version == "injection_v3"
+    assert runtime.injection_second_stage.version == "injection_v5m"
 
 
 async def test_attack_like_text_escalates_and_benign_does_not(runtime: GuardRuntime) -> None:

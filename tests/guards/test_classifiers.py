@@ -18,7 +18,7 @@ def _ctx() -> RequestContext:
 
 
 def test_shipped_models_are_versioned_and_small(runtime: GuardRuntime) -> None:
-    assert runtime.injection_model.version == "injection_v4"
+    assert runtime.injection_model.version == "injection_v5"
     assert runtime.content_model.version == "content_v4"
     assert set(runtime.content_model.labels) == {"hate", "harassment", "self_harm", "sexual", "violence"}
     for path in (INJECTION_MODEL, CONTENT_MODEL):

@@ -40,3 +40,27 @@ def test_scan_rejects_unknown_guard(tmp_path: Path) -> None:
     src.write_text("{}\n")
     result = CliRunner().invoke(_app(), ["guard", "scan", str(src), "--guards", "pii,nope"])
     assert result.exit_code == 2
+
+
+def test_fit_prints_a_block_cut_no_lower_than_the_shipped_one(tmp_path: Path) -> None:
+    src = tmp_path / "benign.jsonl"
+    texts = [
+        "Write a letter to my landlord about the broken heater.",
+        "Pretend you are a tour guide in Lisbon and describe the old town.",
+        "Summarise this memo in one line: the office is closed on Monday.",
+        "Give me three ideas for a birthday party for 20 people.",
+    ]
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    result = CliRunner().invoke(_app(), ["guard", "fit", str(src), "--max-share", "0"])
+    assert result.exit_code == 0, result.output
+    fit = json.loads(result.output.splitlines()[0])
+    assert fit["n"] == 4 and fit["cut"] >= fit["shipped_block"]
+    assert fit["blocked_at_cut"] == 0.0  # max-share 0: none of these is blocked at the fitted cut
+    assert f"threshold: {fit['cut']:.3f}" in result.output
+
+
+def test_fit_rejects_an_empty_file(tmp_path: Path) -> None:
+    src = tmp_path / "empty.jsonl"
+    src.write_text("\n")
+    result = CliRunner().invoke(_app(), ["guard", "fit", str(src)])
+    assert result.exit_code == 2

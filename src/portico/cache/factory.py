@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from portico.cache.group_tier import AnswerGroupTier
 from portico.cache.judge import SemanticJudge
 from portico.cache.memory import MemoryExactStore, MemoryVectorStore
 from portico.cache.protocols import Embedder, ExactStore, ScopeListing, VectorStore
+from portico.cache.reader import PairReader, TokenEncoder
 from portico.cache.semantic import SemanticCache
 from portico.cache.settings import CacheSettings
 from portico.cache.stage import CacheStage, PriceFn
 from portico.cache.verifier import PairVerifier
 from portico.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def wants_semantic(settings: CacheSettings) -> bool:
@@ -35,8 +40,24 @@ def build_stores(settings: CacheSettings) -> tuple[ExactStore, VectorStore]:
     )
 
 
+def build_reader(settings: CacheSettings, embedder: Embedder) -> PairReader | None:
+    """The pair reader when enabled; it needs token vectors, which the MiniLM embedder gives
+    (an embedder without them, e.g. a test double, runs without the reader)."""
+    s = settings.semantic
+    if not (s.verifier and s.reader):
+        return None
+    if not isinstance(embedder, TokenEncoder):
+        log.warning("cache: the pair reader is off: %s gives no token vectors", type(embedder).__name__)
+        return None
+    return PairReader(embedder)
+
+
 def build_semantic(
-    settings: CacheSettings, store: VectorStore, embedder: Embedder, verifier: PairVerifier | None = None
+    settings: CacheSettings,
+    store: VectorStore,
+    embedder: Embedder,
+    verifier: PairVerifier | None = None,
+    reader: PairReader | None = None,
 ) -> SemanticCache:
     groups = None
     if settings.semantic.mode == "answer_groups":
@@ -46,7 +67,8 @@ def build_semantic(
                 f"{type(store).__name__} does not (use backend memory or redis)"
             )
         groups = AnswerGroupTier(settings.semantic.answer_groups, store)
-    return SemanticCache(store, embedder, SemanticJudge(settings.semantic, verifier), groups)
+    reader = reader or build_reader(settings, embedder)
+    return SemanticCache(store, embedder, SemanticJudge(settings.semantic, verifier, reader), groups)
 
 
 def build_cache_stage(

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from portico.cache.features import pair_features, vector_interactions
+from portico.cache.reader import PairReader
 from portico.cache.settings import SemanticSettings
 from portico.cache.signals import Signals
 from portico.cache.verifier import PairVerifier
@@ -25,13 +26,17 @@ class Decision:
 
 
 class SemanticJudge:
-    """Similarity floor, then the mismatch vetoes, then the verifier (or a plain threshold)."""
+    """Similarity floor, then the mismatch vetoes, then the verifier (or a plain threshold);
+    in the verifier's uncertain band, the pair reader's score replaces the verifier's."""
 
-    def __init__(self, settings: SemanticSettings, verifier: PairVerifier | None = None) -> None:
+    def __init__(
+        self, settings: SemanticSettings, verifier: PairVerifier | None = None, reader: PairReader | None = None
+    ) -> None:
         if settings.verifier and verifier is None:
             verifier = PairVerifier()
         self.settings = settings
         self._verifier = verifier if settings.verifier else None
+        self.reader = reader if settings.verifier and settings.reader else None
 
     def decide(
         self,
@@ -56,6 +61,8 @@ class SemanticJudge:
             return Decision(similarity >= s.threshold, similarity)
         row = pair_features(a, b, similarity, self._verifier.rarity)
         score = float(self._verifier.probability([row], vector_interactions(cached_vec, query_vec))[0])
+        if self.reader is not None and self.reader.in_band(score):
+            score = self.reader.score(cached, query, score, similarity)
         limit = s.verifier_threshold if verifier_threshold is None else verifier_threshold
         if score < limit:
             return Decision(False, similarity, "verifier", score)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from portico.cache.factory import build_semantic
+from portico.cache.factory import build_reader, build_semantic
 from portico.cache.keys import current_turn, partition_of, semantic_scope
 from portico.cache.memory import MemoryExactStore, MemoryVectorStore
 from portico.cache.normalize import normalize_turn
@@ -62,6 +62,7 @@ async def judge_pairs(
     settings = settings.model_copy(update={"single_flight": False, "enabled": True})
     if settings.semantic.verifier and verifier is None:
         verifier = PairVerifier()
+    reader = build_reader(settings, embedder)  # loaded once, shared by the per-pair stages
     out: list[dict[str, Any]] = []
     for row in rows:
         model = str(row.get("model", "default"))
@@ -69,7 +70,7 @@ async def judge_pairs(
         query = pair_request(row["query"], row.get("history_query"), row.get("system_query"), model)
         vectors = MemoryVectorStore(settings.semantic.max_entries, settings.semantic.ann_min_entries)
         stage = CacheStage(
-            settings, MemoryExactStore(settings.max_entries), build_semantic(settings, vectors, memo, verifier)
+            settings, MemoryExactStore(settings.max_entries), build_semantic(settings, vectors, memo, verifier, reader)
         )
         pipeline = Pipeline([stage], _answer)
         await pipeline(RequestContext(request_id=uuid.uuid4().hex, request=cached))

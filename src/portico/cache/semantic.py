@@ -50,11 +50,11 @@ class SemanticCache:
         top_k = self.judge.settings.top_k
         if self.groups is None:
             candidates = await self.store.search(scope, vector, top_k)
-            return self._judge_pairs(text, vector, candidates, None, verifier_threshold)
+            return await self._judge(text, vector, candidates, None, verifier_threshold)
         candidates = await self.store.search(scope, vector, max(top_k, self.groups.settings.neighbours))
         verdict = self.groups.decide(scope, vector, candidates)
         if verdict is None:  # no model for this scope yet
-            return self._judge_pairs(text, vector, candidates[:top_k], None, verifier_threshold)
+            return await self._judge(text, vector, candidates[:top_k], None, verifier_threshold)
         nearest = candidates[0].similarity if candidates else 0.0
         if verdict.served:
             best = verdict.served[0]
@@ -63,7 +63,20 @@ class SemanticCache:
         # Groups the model serves are its decision alone; one-off answers keep the pairwise judge.
         rest = [c for c in candidates if c.group not in verdict.model.servable][:top_k]
         declined = Decision(False, nearest, verdict.reason, verdict.confidence)
-        return self._judge_pairs(text, vector, rest, declined, verifier_threshold)
+        return await self._judge(text, vector, rest, declined, verifier_threshold)
+
+    async def _judge(
+        self,
+        text: str,
+        vector: Vector,
+        candidates: list[Candidate],
+        first: Decision | None,
+        verifier_threshold: float | None,
+    ) -> SemanticLookup:
+        # The reader may run MiniLM (milliseconds of CPU): then off the event loop, like embed.
+        if self.judge.reader is not None and candidates:
+            return await asyncio.to_thread(self._judge_pairs, text, vector, candidates, first, verifier_threshold)
+        return self._judge_pairs(text, vector, candidates, first, verifier_threshold)
 
     def _judge_pairs(
         self,

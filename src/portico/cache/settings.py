@@ -69,6 +69,10 @@ class SemanticSettings(BaseModel):
     # Without the verifier a candidate is served from this cosine on.
     threshold: float = Field(default=0.95, ge=0, le=1)
     verifier: bool = True
+    # Experimental, off: pairs the verifier is unsure of get a second, token-level look
+    # (portico.cache.reader; a MiniLM pass per new text). Measured no better than the verifier
+    # alone (docs/cache.md, "A token-level reader"), so not on by default.
+    reader: bool = False
     verifier_threshold: float = Field(default=DEFAULT_VERIFIER_THRESHOLD, ge=0, le=1)
     vetoes: list[VetoName] = Field(default_factory=lambda: list(ALL_VETOES))
     top_k: int = Field(default=4, ge=1, le=64)

@@ -8,9 +8,11 @@ with Portico so nothing is fetched at run time.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,15 @@ def default_model_path() -> Path:
     return Path(spec.origin).with_name("model.onnx")
 
 
+def vocabulary() -> list[str]:
+    """The WordPiece vocabulary of the shipped tokenizer, indexed by token id."""
+    model = json.loads(_TOKENIZER_FILE.read_text(encoding="utf-8"))["model"]["vocab"]
+    words = [""] * len(model)
+    for word, i in model.items():
+        words[int(i)] = str(word)
+    return words
+
+
 def _quantized_or_source(source: Path) -> Path:
     from portico.embeddings.quantize import quantized_model
 
@@ -41,6 +52,14 @@ def _quantized_or_source(source: Path) -> Path:
     except (OSError, ImportError) as exc:
         log.warning("embedding model: using the unquantized model (%s)", exc)
         return source
+
+
+@dataclass(frozen=True, slots=True)
+class TokenVectors:
+    """One text's WordPiece ids and their unit contextual vectors (n, 384)."""
+
+    ids: npt.NDArray[np.int64]
+    vectors: npt.NDArray[np.float32]
 
 
 class MiniLMEmbedder:
@@ -101,7 +120,29 @@ class MiniLMEmbedder:
         row: npt.NDArray[np.float32] = self.embed([text])[0]
         return row
 
-    def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
+    def token_ids(self, text: str) -> list[int]:
+        """WordPiece ids of ``text`` without [CLS]/[SEP] (as ``token_vectors`` sees them)."""
+        return list(self._tokenizer.encode(text).ids[1:-1])
+
+    def token_vectors(self, texts: Sequence[str]) -> list[TokenVectors]:
+        """Per text: its WordPiece ids and unit contextual vectors, [CLS]/[SEP] left out.
+
+        The cache's pair reader aligns two questions token by token on these (what one
+        asks that the other does not); one pass per batch, like ``embed``."""
+        out: list[TokenVectors] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            hidden, ids, mask = self._hidden(batch)
+            for row in range(len(batch)):
+                n = int(mask[row].sum())
+                states = hidden[row, 1 : max(n - 1, 1)]
+                norms = np.linalg.norm(states, axis=1, keepdims=True)
+                unit = (states / np.clip(norms, 1e-12, None)).astype(np.float32)
+                out.append(TokenVectors(ids[row, 1 : max(n - 1, 1)].copy(), unit))
+        return out
+
+    def _hidden(self, texts: list[str]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(last hidden states, input ids, attention mask) for one padded batch."""
         encodings = self._tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(texts), width), dtype=np.int64)
@@ -115,6 +156,10 @@ class MiniLMEmbedder:
                 ["last_hidden_state"],
                 {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
             )
+        return hidden, ids, mask
+
+    def _embed_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        hidden, _, mask = self._hidden(texts)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -1,6 +1,6 @@
-"""The injection guard as a cascade: the fast static-token model (``injection_v4``, ~2 ms,
+"""The injection guard as a cascade: the fast static-token model (``injection_v5``, ~2 ms,
 no transformer) scores every text; only a text it scores at or above the *escalation* cut
-pays for the MiniLM pass of the second stage (``injection_v3``, see
+pays for the MiniLM pass of the second stage (``injection_v5m``, see
 ``guards.embedding_classifier``), and its final score combines both (``rule``).
 
 Why: the fast model alone flags about twice as much instruction-shaped benign text as the

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from portico.guards.ngrams import CharNgramHasher
 
 DATA_DIR = Path(__file__).with_name("data")
-INJECTION_MODEL = DATA_DIR / "injection_v4.npz"
+INJECTION_MODEL = DATA_DIR / "injection_v5.npz"
 CONTENT_MODEL = DATA_DIR / "content_v4.npz"
 
 FloatArray = npt.NDArray[np.float32]

@@ -1,7 +1,8 @@
-"""The injection cascade's second stage: the previous injection classifier
-(``injection_v3``, restored from fac46d4), logistic regression over a MiniLM sentence embedding (the int8 copy, of a
-head+tail view of the text) plus hashed ``char_wb`` n-gram TF-IDF (sklearn's hasher, not
-``guards.ngrams``: the weights were fitted on it).
+"""The injection cascade's second stage (``injection_v5m``: ``injection_v3``'s recipe from
+fac46d4, refitted with the authored benign instruction corpus by
+``scripts/train_guard_second_stage.py``), logistic regression over a MiniLM sentence
+embedding (the int8 copy, of a head+tail view of the text) plus hashed ``char_wb`` n-gram
+TF-IDF (sklearn's hasher, not ``guards.ngrams``: the weights were fitted on it).
 
 Why kept: the static-token models of ``guards.classifier`` are ~2 ms but have no context;
 on instruction-shaped benign text (role-play personas, follow-ups) they flag about twice
@@ -10,10 +11,10 @@ fast model scores near or above its cuts, so benign traffic rarely pays for the
 transformer pass (10-20 ms per text on one core).
 
 The ``.npz`` holds ``labels`` (k), ``w_emb`` (k, 384), ``w_char`` (k, n_features) float16,
-``bias`` (k), ``idf`` (n_features), ``thresholds`` / ``block_thresholds`` (k, the cuts of
-the model alone; the cascade ships its own) and ``meta`` (JSON: n-gram range, feature
-count, version, ``view_chars``). Its character-only screen (``w_screen``...) is not used:
-the fast model plays that role now. Rebuilt by ``git show fac46d4:scripts/train_guards.py``."""
+``bias`` (k), ``idf`` (n_features) and ``meta`` (JSON: n-gram range, feature count,
+version, ``view_chars``); its cuts are the cascade's (``data/injection_cascade.json``).
+``content_v3.npz`` (restored from fac46d4) has the same layout plus its own thresholds and
+an unused character screen (``w_screen``...)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from portico.guards.classifier import DATA_DIR, FloatArray, _sigmoid
 
-INJECTION_EMBEDDING_MODEL = DATA_DIR / "injection_v3.npz"
+INJECTION_EMBEDDING_MODEL = DATA_DIR / "injection_v5m.npz"
 # The content cascade's second stage (content_v3, restored byte for byte from fac46d4):
 # same recipe, same 600-char view, so its embedding is shared with the injection stage's.
 CONTENT_EMBEDDING_MODEL = DATA_DIR / "content_v3.npz"

@@ -16,7 +16,7 @@ from typing import Any
 from portico.errors import InvalidRequest
 from portico.feature import HEADERS_KEY, Access, Feature, Route
 from portico.guards.injection_rules import match_rules
-from portico.guards.runtime import GuardRuntime
+from portico.guards.runtime import EmbedderSource, GuardRuntime
 from portico.server.asgi import Receive, Scope, Send, parse_json_object, read_body, send_json
 
 MODEL = "portico-moderation"
@@ -97,15 +97,19 @@ class Moderator:
         return results
 
 
-def moderation_feature(runtime: GuardRuntime) -> Feature:
-    return Feature("moderation", routes=(Route("POST", "/v1/moderations", ModerationEndpoint(runtime), Access.KEY),))
+def moderation_feature(runtime: GuardRuntime, embedder: EmbedderSource | None = None) -> Feature:
+    """``embedder`` is the gateway's (``Gateway.embedder``), attached to ``runtime`` on the
+    first request so the second stages never load a MiniLM session of their own."""
+    endpoint = ModerationEndpoint(runtime, embedder)
+    return Feature("moderation", routes=(Route("POST", "/v1/moderations", endpoint, Access.KEY),))
 
 
 class ModerationEndpoint:
     """The route handler; the guard models load on the first request (or share the guards')."""
 
-    def __init__(self, runtime: GuardRuntime) -> None:
+    def __init__(self, runtime: GuardRuntime, embedder: EmbedderSource | None = None) -> None:
         self.moderator = Moderator(runtime)
+        self._embedder = embedder
 
     async def __call__(self, gateway: Any, scope: Scope, receive: Receive, send: Send) -> None:
         headers = scope[HEADERS_KEY]
@@ -113,6 +117,8 @@ class ModerationEndpoint:
         if "input" not in data:
             raise InvalidRequest("Missing required parameter 'input'.", param="input")
         texts = moderation_texts(data["input"])
+        if self._embedder is not None and not self.moderator.runtime.has_embedder:
+            self.moderator.runtime.attach_embedder(await self._embedder())
         results = await asyncio.to_thread(self.moderator.moderate, texts)
         model = data.get("model") if isinstance(data.get("model"), str) else MODEL
         await send_json(send, 200, {"id": "modr-" + uuid.uuid4().hex, "model": model, "results": results})

@@ -1,12 +1,17 @@
 """The heavy, shared parts of the guards (Presidio analyzer, classifiers, the MiniLM
 embedder of the injection and content cascades' second stages), each built lazily on first use and then
 kept for the life of the process. Create one ``GuardRuntime`` per process and pass it to
-every GuardStage and to the CLI."""
+every GuardStage and to the CLI.
+
+In the gateway the MiniLM session is the gateway's own (``attach_embedder``, called by the
+guards' and the moderation endpoint's wiring): one ONNX session per process instead of a
+second copy (~0.3 s and tens of MB at start) for the guards. Standalone (``portico guard
+scan``, benches) the runtime loads its own on first escalation."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +39,8 @@ ESCALATED_STATE = "guards.escalated"
 CONTENT_ESCALATED_STATE = "guards.content_escalated"
 
 Embed = Callable[[list[str]], npt.NDArray[np.float32]]
+# The gateway's embedder, loaded on first await (``Gateway.embedder``).
+EmbedderSource = Callable[[], Awaitable["MiniLMEmbedder"]]
 
 
 class GuardRuntime:
@@ -84,9 +91,25 @@ class GuardRuntime:
             self._injection = LinearTextClassifier(INJECTION_MODEL)
         return self._injection
 
+    def attach_embedder(self, embedder: MiniLMEmbedder) -> MiniLMEmbedder:
+        """Use ``embedder`` (the gateway's session) for the second stages, unless this runtime
+        already has one: several gateways in one process (tests) may share a runtime, and any
+        int8 MiniLM session gives the same vectors (bit for bit, whatever its thread count;
+        tests/guards/test_shared_embedder.py). Returns the session in use."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = embedder
+            return self._embedder
+
+    @property
+    def has_embedder(self) -> bool:
+        """Whether a MiniLM session is loaded or attached (it is never loaded by this call)."""
+        return self._embedder is not None
+
     @property
     def embedder(self) -> MiniLMEmbedder:
-        """The int8 MiniLM the second stage was trained with (loaded on first escalation)."""
+        """The int8 MiniLM the second stage was trained with: the attached one, else one of
+        its own, loaded on first escalation."""
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:

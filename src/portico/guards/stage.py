@@ -75,9 +75,13 @@ class GuardStage:
             reply = await call_next(ctx)
         if isinstance(reply, ChunkStream):
             return self._guard_stream(ctx, built, reply)
-        # Copy before restoring: inner stages (the cache) may hold this very object and must
-        # keep the placeholder version, never the restored values.
-        return await self._guard_response(ctx, built, reply.model_copy(deep=True), call_next)
+        # Copy before restoring or rewriting: inner stages (the cache) may hold this very object
+        # and must keep the placeholder version, never the restored values. With nothing to
+        # restore and no output guard, the answer is only read, and the deep copy (a third of
+        # a plain request's CPU) is skipped.
+        if _vault(ctx) is not None or built.outputs:
+            reply = reply.model_copy(deep=True)
+        return await self._guard_response(ctx, built, reply, call_next)
 
     def warm_up(self) -> None:
         """Build every configured policy's guards and load the models they need, so the
@@ -180,7 +184,7 @@ class GuardStage:
             self._check_canary(ctx, built, text)
             if built.outputs and text:
                 text = await _run(built.outputs, text, ctx, recorder)
-            if choice.message.content is not None:
+            if choice.message.content is not None and text != choice.message.content:
                 choice.message.content = text
         recorder.flush(ctx)
 
