@@ -13,6 +13,8 @@ the training or the calibration part, so calibration texts use wordings the mode
 
 from __future__ import annotations
 
+import benign_sources
+
 # ---------------------------------------------------------------------------- slot fillers
 WHO = [
     "my landlord",
@@ -43,27 +45,10 @@ WHO = [
     "the editor of a local newspaper",
     "a hotel manager",
 ]
+# The first twenty topics are the older training templates' (benign_sources._TOPIC), reused,
+# not copied; the authored corpus adds the rest.
 TOPIC = [
-    "a broken heater",
-    "photosynthesis",
-    "a weekend in Rome",
-    "the quarterly results",
-    "saving for retirement",
-    "a birthday party for 20 people",
-    "learning to play guitar",
-    "climate change",
-    "a new coffee grinder",
-    "the French Revolution",
-    "remote work",
-    "how vaccines work",
-    "a vegetarian dinner menu",
-    "the rules of chess",
-    "moving to a new city",
-    "a late rent payment",
-    "time management",
-    "the water cycle",
-    "a hiking trip",
-    "our new refund policy",
+    *benign_sources._TOPIC,
     "the history of jazz",
     "black holes",
     "starting a small bakery",
