@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def register(app: typer.Typer) -> None:
         if not file.exists():
             typer.echo(f"No such file: {file}", err=True)
             raise typer.Exit(2)
-        texts = _read_texts(file)
+        texts = [text for _, text in _texts(file)]
         if not texts:
             typer.echo(f'No texts in {file}: expected lines like {{"text": "..."}}', err=True)
             raise typer.Exit(2)
@@ -77,18 +78,19 @@ def register(app: typer.Typer) -> None:
     app.add_typer(guard_app, name="guard")
 
 
-def _read_texts(file: Path) -> list[str]:
-    texts = []
+def _texts(file: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line ``{"text": ...}``, read as they come; a line
+    of another shape ends the command with exit code 2, naming the line."""
     with file.open(encoding="utf-8") as lines:
         for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                texts.append(str(json.loads(line)["text"]))
+                text = str(json.loads(line)["text"])
             except (ValueError, KeyError, TypeError):
                 typer.echo(f"line {n}: expected a JSON object with a 'text' field", err=True)
                 raise typer.Exit(2) from None
-    return texts
+            yield n, text
 
 
 def scan_specs(names: list[str]) -> list[GuardSpec]:
@@ -104,16 +106,8 @@ def scan_specs(names: list[str]) -> list[GuardSpec]:
 async def _scan(file: Path, names: list[str]) -> None:
     runtime = GuardRuntime()
     guards: list[Guard] = [build_guard(spec, runtime) for spec in scan_specs(names)]
-    with file.open(encoding="utf-8") as lines:
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                text = str(json.loads(line)["text"])
-            except (ValueError, KeyError, TypeError):
-                typer.echo(f"line {n}: expected a JSON object with a 'text' field", err=True)
-                raise typer.Exit(2) from None
-            sys.stdout.write(json.dumps(await scan_text(guards, text, n), ensure_ascii=False) + "\n")
+    for n, text in _texts(file):
+        sys.stdout.write(json.dumps(await scan_text(guards, text, n), ensure_ascii=False) + "\n")
 
 
 async def scan_text(guards: list[Guard], text: str, line: int = 0) -> dict[str, object]:
