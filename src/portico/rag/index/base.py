@@ -9,6 +9,7 @@ with the same code and passes the same contract tests.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,6 +25,12 @@ Vector = npt.NDArray[np.float32]
 # figure uses; kept the same on every backend.
 BM25_K1 = 0.9
 BM25_B = 0.4
+
+
+def bm25_idf(n_docs: float, df: float) -> float:
+    """Lucene's idf, as bm25s: never negative, and an unseen term (df 0) gets the highest.
+    Every backend's normaliser and scores use this one formula."""
+    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
 
 @dataclass(slots=True, frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import shutil
 import sqlite3
 import threading
@@ -24,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from portico.rag.filters import Predicate
-from portico.rag.index.base import BM25_B, BM25_K1, ChunkIn, Hit, Vector
+from portico.rag.index.base import BM25_B, BM25_K1, ChunkIn, Hit, Vector, bm25_idf
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stores (store_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
@@ -424,7 +423,7 @@ def _idf_mass(bm25: Any, tokens: Sequence[str]) -> float:
     total = 0.0
     for t in tokens:
         d = float(df[vocab[t]]) if t in vocab and vocab[t] < len(df) else 0.0
-        total += math.log(1.0 + (n - d + 0.5) / (d + 0.5))
+        total += bm25_idf(n, d)
     return total or 1.0
 
 

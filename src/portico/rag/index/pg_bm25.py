@@ -16,7 +16,6 @@ evicts the least recently used terms.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,11 +90,6 @@ class PostingsCache:
     def drop_store(self, store_id: str) -> None:
         for key in [k for k in self._items if k[0] == store_id]:
             self.size -= self._items.pop(key).nbytes
-
-
-def idf(n_docs: float, df: float) -> float:
-    """Lucene's idf, as bm25s: never negative, and an unseen term (df 0) gets the highest."""
-    return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
 
 def top_k(

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from portico.rag.filters import Predicate
-from portico.rag.index.base import ChunkIn, Hit, Vector
-from portico.rag.index.pg_bm25 import TERMS_SQL, Postings, PostingsCache, idf, top_k
+from portico.rag.index.base import ChunkIn, Hit, Vector, bm25_idf
+from portico.rag.index.pg_bm25 import TERMS_SQL, Postings, PostingsCache, top_k
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -49,6 +49,16 @@ def _schema_sql(dim: int) -> list[str]:
         "ALTER TABLE portico_rag_df ADD COLUMN IF NOT EXISTS ver bigint NOT NULL DEFAULT 0",
         "CREATE SEQUENCE IF NOT EXISTS portico_rag_ver",
     ]
+
+
+def _file_attributes(rows: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """Each file's attributes, parsed once per file, from rows joined with portico_rag_files
+    (``file_id``, ``attributes``; a file without a row has none)."""
+    attrs: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["file_id"] not in attrs:
+            attrs[r["file_id"]] = json.loads(r["attributes"]) if r["attributes"] is not None else {}
+    return attrs
 
 
 def _vec(v: Vector) -> str:
@@ -271,10 +281,7 @@ class PgVectorIndex:
                 allowed,
                 k,
             )
-        attrs: dict[str, dict[str, Any]] = {}
-        for r in rows:
-            if r["file_id"] not in attrs:
-                attrs[r["file_id"]] = json.loads(r["attributes"]) if r["attributes"] is not None else {}
+        attrs = _file_attributes(rows)
         return [
             Hit(r["id"], r["file_id"], r["position"], r["text"], 1.0 - float(r["distance"]), attrs[r["file_id"]])
             for r in rows
@@ -312,7 +319,7 @@ class PgVectorIndex:
                     self._postings.put(store_id, term, found[term])
                 elif t["df"] > 0 and (hit := cached[term]) is not None and hit.ver == t["ver"]:
                     found[term] = hit
-            weights = {t["term"]: counts[t["term"]] * idf(n_docs, float(t["df"])) for t in terms}
+            weights = {t["term"]: counts[t["term"]] * bm25_idf(n_docs, float(t["df"])) for t in terms}
             # query-term order, whatever was cached: the same sums to the last bit on every replica
             scored = top_k([(weights[t], found[t]) for t in counts if t in found], avgdl, k, allowed_ids)
             if not scored:
@@ -334,11 +341,9 @@ class PgVectorIndex:
             store_id,
             ids,
         )
-        attrs: dict[str, dict[str, Any]] = {}
+        attrs = _file_attributes(rows)
         out = {}
         for r in rows:
-            if r["file_id"] not in attrs:
-                attrs[r["file_id"]] = json.loads(r["attributes"]) if r["attributes"] is not None else {}
             out[r["id"]] = {
                 "file_id": r["file_id"],
                 "position": r["position"],
